@@ -1,0 +1,86 @@
+#pragma once
+// The command-line conventions every tarmac tool shares: --name value options with defaults,
+// --help, errors printed as "tool: error: ..." with exit code 2 for bad usage or input.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <tarmac/core/error.hpp>
+
+namespace tarmac::cli {
+
+class parser {
+ public:
+  parser(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}
+
+  void option(const std::string& name, const std::string& value_name, const std::string& help,
+              const std::string& default_value) {
+    options_.push_back({name, value_name, help, default_value});
+    values_[name] = default_value;
+  }
+
+  // Returns false when --help was asked for (usage already printed).
+  bool parse(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "--help" || arg == "-h") {
+        std::printf("%s", usage().c_str());
+        return false;
+      }
+      if (!values_.count(arg)) throw invalid_argument("unknown argument '" + arg + "' (see --help)");
+      if (i + 1 >= argc) throw invalid_argument("option " + arg + " needs a value (see --help)");
+      values_[arg] = argv[++i];
+    }
+    return true;
+  }
+
+  const std::string& text(const std::string& name) const { return values_.at(name); }
+
+  long integer(const std::string& name, long min, long max) const {
+    const std::string& v = text(name);
+    char* end = nullptr;
+    const long value = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || value < min || value > max)
+      throw invalid_argument(name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                             "], got '" + v + "'");
+    return value;
+  }
+
+  std::string usage() const {
+    std::string out = "usage: " + program_;
+    for (const auto& o : options_) out += " [" + o.name + " " + o.value_name + "]";
+    out += "\n\n" + summary_ + "\n\noptions:\n";
+    for (const auto& o : options_)
+      out += "  " + o.name + " " + o.value_name + std::string(o.name.size() + o.value_name.size() < 22 ? 22 - o.name.size() - o.value_name.size() : 1, ' ') +
+             o.help + " (default: " + o.default_value + ")\n";
+    out += "  --help" + std::string(23, ' ') + "show this help\n";
+    return out;
+  }
+
+ private:
+  struct spec {
+    std::string name, value_name, help, default_value;
+  };
+  std::string program_, summary_;
+  std::vector<spec> options_;
+  std::map<std::string, std::string> values_;
+};
+
+// Runs a tool's body; a tarmac::error becomes "tool: error: ..." on stderr and exit code 2.
+template <class Body>
+int run(const char* program, Body&& body) {
+  try {
+    return body();
+  } catch (const tarmac::error& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: internal error: %s\n", program, e.what());
+    return 3;
+  }
+}
+
+}  // namespace tarmac::cli

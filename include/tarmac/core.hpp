@@ -1,0 +1,4 @@
+#pragma once
+#include "tarmac/core/error.hpp"
+#include "tarmac/core/numpy_random.hpp"
+#include "tarmac/core/files.hpp"

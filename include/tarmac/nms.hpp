@@ -1,0 +1,17 @@
+#pragma once
+// Non-maximum suppression: nms<Policy>(), batched_nms<Policy>(), soft_nms().
+// Policies: naive, suppressed_flag, simd (when xsimd is available; the default), and cuda
+// from <tarmac/nms/cuda.cuh> in CUDA translation units. The xtensor front ends come in
+// when xtensor is available.
+#include "tarmac/nms/datasets.hpp"
+#include "tarmac/nms/nms.hpp"
+#include "tarmac/nms/policy/naive.hpp"
+#include "tarmac/nms/policy/suppressed_flag.hpp"
+#include "tarmac/nms/soft_nms.hpp"
+#include "tarmac/nms/types.hpp"
+#if __has_include(<xsimd/xsimd.hpp>)
+#include "tarmac/nms/policy/simd.hpp"
+#endif
+#if __has_include(<xtensor/xtensor.hpp>)
+#include "tarmac/nms/xtensor.hpp"
+#endif

@@ -1,0 +1,4 @@
+#pragma once
+// Everything tarmac offers.
+#include "tarmac/core.hpp"
+#include "tarmac/nms.hpp"

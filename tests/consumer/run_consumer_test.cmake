@@ -1,0 +1,32 @@
+# Installs tarmac to a temporary prefix, then builds and runs a consumer project against the
+# installed package (find_package) and against the source tree (add_subdirectory).
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "failed (${result}): ${ARGN}\n${out}")
+  endif()
+endfunction()
+
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/tarmac -G ${GENERATOR}
+    -DCMAKE_INSTALL_PREFIX=${prefix} -DTARMAC_BUILD_TESTS=OFF -DTARMAC_BUILD_EXAMPLES=OFF
+    -DTARMAC_BUILD_BENCH=OFF -DTARMAC_INSTALL=ON)
+run(${CMAKE_COMMAND} --install ${WORK_DIR}/tarmac)
+if(NOT EXISTS ${prefix}/share/cmake/tarmac/tarmacConfig.cmake OR NOT EXISTS ${prefix}/include/tarmac/nms.hpp)
+  message(FATAL_ERROR "install did not produce the package files under ${prefix}")
+endif()
+
+foreach(mode find_package add_subdirectory)
+  set(build ${WORK_DIR}/app_${mode})
+  if(mode STREQUAL find_package)
+    set(extra -DCMAKE_PREFIX_PATH=${prefix})
+  else()
+    set(extra -DTARMAC_SOURCE_DIR=${SOURCE_DIR})
+  endif()
+  run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/app -B ${build} -G ${GENERATOR} ${extra})
+  run(${CMAKE_COMMAND} --build ${build})
+  run(${build}/app)
+  message(STATUS "consumer through ${mode}: built and ran")
+endforeach()

@@ -1,0 +1,125 @@
+// Small cases worked out by hand, for every policy.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <vector>
+
+#include <tarmac/nms.hpp>
+
+namespace nms = tarmac::nms;
+using nms::box;
+using nms::coords;
+using index_list = std::vector<std::size_t>;
+
+template <class Policy>
+index_list run(const std::vector<box<float>>& b, const std::vector<float>& s, nms::params p) {
+  return nms::nms<Policy>(b, s, p);
+}
+
+TEST_CASE("iou by hand in both conventions") {
+  // continuous: overlap 9x9 = 81, union 100 + 100 - 81 = 119
+  CHECK(nms::iou(box<float>{0, 0, 10, 10}, box<float>{1, 1, 11, 11}) == doctest::Approx(81.0 / 119));
+  // pixel_inclusive: (0..9) and (1..10) are 10 pixels wide, overlap 9 pixels
+  CHECK(nms::iou(box<float>{0, 0, 9, 9}, box<float>{1, 1, 10, 10}, coords::pixel_inclusive) ==
+        doctest::Approx(81.0 / 119));
+  // Touching edges: no overlap when continuous, one shared pixel column when inclusive.
+  CHECK(nms::iou(box<double>{0, 0, 2, 2}, box<double>{2, 0, 4, 2}) == 0.0);
+  CHECK(nms::iou(box<double>{0, 0, 2, 2}, box<double>{2, 0, 4, 2}, coords::pixel_inclusive) ==
+        doctest::Approx(3.0 / 15));
+  // Zero-area boxes: 0 when continuous (even identical); identical pixels give 1 when inclusive.
+  CHECK(nms::iou(box<float>{3, 3, 3, 3}, box<float>{3, 3, 3, 3}) == 0.0f);
+  CHECK(nms::iou(box<float>{3, 3, 3, 3}, box<float>{0, 0, 9, 9}) == 0.0f);
+  CHECK(nms::iou(box<float>{3, 3, 3, 3}, box<float>{3, 3, 3, 3}, coords::pixel_inclusive) == 1.0f);
+}
+
+TEST_CASE_TEMPLATE("hand-worked NMS cases", Policy, nms::naive, nms::suppressed_flag, nms::simd) {
+  const std::vector<box<float>> b = {{0, 0, 10, 10}, {1, 1, 11, 11}, {20, 20, 30, 30}, {0, 0, 10, 10}};
+  const std::vector<float> s = {0.9f, 0.8f, 0.7f, 0.6f};
+  nms::params p;
+
+  SUBCASE("overlap 0.68 is suppressed at 0.5 and kept at 0.7") {
+    p.iou_threshold = 0.5f;
+    CHECK(run<Policy>(b, s, p) == index_list{0, 2});
+    p.iou_threshold = 0.7f;
+    CHECK(run<Policy>(b, s, p) == index_list{0, 1, 2});  // box 3 duplicates box 0: IoU 1
+  }
+  SUBCASE("threshold 1 keeps everything, threshold 0 keeps only disjoint boxes") {
+    p.iou_threshold = 1.0f;
+    CHECK(run<Policy>(b, s, p) == index_list{0, 1, 2, 3});
+    p.iou_threshold = 0.0f;
+    CHECK(run<Policy>(b, s, p) == index_list{0, 2});
+  }
+  SUBCASE("pixel_inclusive counts the edge pixels") {
+    const std::vector<box<float>> touching = {{0, 0, 2, 2}, {2, 0, 4, 2}};
+    p.iou_threshold = 0.1f;
+    CHECK(run<Policy>(touching, {0.9f, 0.8f}, p) == index_list{0, 1});
+    p.convention = coords::pixel_inclusive;  // IoU 3/15 = 0.2
+    CHECK(run<Policy>(touching, {0.9f, 0.8f}, p) == index_list{0});
+  }
+  SUBCASE("a pair at exactly the threshold is kept (IoU > t suppresses)") {
+    // overlap 2, union 4: IoU is exactly 0.5
+    const std::vector<box<float>> pair = {{0, 0, 4, 1}, {0, 0, 2, 1}};
+    p.iou_threshold = 0.5f;
+    CHECK(run<Policy>(pair, {0.9f, 0.8f}, p) == index_list{0, 1});
+    p.iou_threshold = 0.49f;
+    CHECK(run<Policy>(pair, {0.9f, 0.8f}, p) == index_list{0});
+    // overlap 4, union 5: the float IoU is 0.8f, equal to the threshold 0.8f, so both are
+    // kept (torchvision compares with the double 0.8 and would suppress the second).
+    const std::vector<box<float>> eighty = {{0, 0, 5, 1}, {0, 0, 4, 1}};
+    p.iou_threshold = 0.8f;
+    CHECK(run<Policy>(eighty, {0.9f, 0.8f}, p) == index_list{0, 1});
+  }
+  SUBCASE("equal scores: the lower index wins and comes first") {
+    const std::vector<float> tied = {0.5f, 0.5f, 0.5f, 0.5f};
+    p.iou_threshold = 0.5f;
+    CHECK(run<Policy>(b, tied, p) == index_list{0, 2});
+    const std::vector<float> reverse_tie = {0.1f, 0.5f, 0.5f, 0.9f};
+    CHECK(run<Policy>(b, reverse_tie, p) == index_list{3, 2});
+  }
+  SUBCASE("score_threshold drops low scores before NMS; max_keep cuts the output") {
+    p.score_threshold = 0.85f;  // only box 0 passes
+    CHECK(run<Policy>(b, s, p) == index_list{0});
+    p.score_threshold = 0.75f;
+    CHECK(run<Policy>(b, s, p) == index_list{0});
+    p.score_threshold = -1.0f;
+    p.max_keep = 1;
+    CHECK(run<Policy>(b, s, p) == index_list{0});
+    p.max_keep = 0;
+    CHECK(run<Policy>(b, s, p).empty());
+  }
+  SUBCASE("dropping the suppressor by score_threshold keeps what it suppressed") {
+    const std::vector<float> s2 = {0.2f, 0.8f, 0.7f, 0.6f};
+    p.iou_threshold = 0.5f;
+    p.score_threshold = 0.5f;
+    CHECK(run<Policy>(b, s2, p) == index_list{1, 2});  // box 3 overlaps box 1 by 0.68
+  }
+  SUBCASE("zero-area boxes") {
+    const std::vector<box<float>> flat = {{3, 3, 3, 3}, {3, 3, 3, 3}, {0, 0, 9, 9}};
+    p.iou_threshold = 0.0f;
+    CHECK(run<Policy>(flat, {0.9f, 0.8f, 0.7f}, p) == index_list{0, 1, 2});
+    p.convention = coords::pixel_inclusive;  // one pixel each, identical: IoU 1; 1/100 with the big box
+    CHECK(run<Policy>(flat, {0.9f, 0.8f, 0.7f}, p) == index_list{0});
+    p.iou_threshold = 0.5f;
+    CHECK(run<Policy>(flat, {0.9f, 0.8f, 0.7f}, p) == index_list{0, 2});
+  }
+  SUBCASE("no boxes") {
+    CHECK(run<Policy>({}, {}, p).empty());
+  }
+  SUBCASE("double boxes, template and value forms, spans and vectors agree") {
+    const std::vector<box<double>> bd = {{0, 0, 10, 10}, {1, 1, 11, 11}, {20, 20, 30, 30}};
+    const std::vector<double> sd = {0.9, 0.8, 0.7};
+    const std::span<const box<double>> bs(bd);
+    const std::span<const double> ss(sd);
+    CHECK(nms::nms<Policy>(bs, ss) == index_list{0, 2});
+    CHECK(nms::nms(bs, ss, {}, Policy{}) == index_list{0, 2});
+    CHECK(nms::nms(bd, sd, {}, Policy{}) == index_list{0, 2});
+    CHECK(nms::nms<Policy>(bd, sd) == index_list{0, 2});
+  }
+}
+
+TEST_CASE("the default policy is simd") {
+  const std::vector<box<float>> b = {{0, 0, 10, 10}, {1, 1, 11, 11}};
+  const std::vector<float> s = {0.1f, 0.8f};
+  CHECK(nms::nms(b, s) == index_list{1});
+  CHECK(nms::nms(std::span<const box<float>>(b), std::span<const float>(s)) == index_list{1});
+}
