@@ -26,8 +26,8 @@ test: release asan
 	ctest --preset asan -j $(JOBS)
 
 bench: release bench-deps
-	build/bin/bench_nms
-	/usr/bin/python3 bench/nms_peers.py
+	build/bin/bench_nms --benchmark_out=build/bench_nms.json --benchmark_out_format=json
+	/usr/bin/python3 bench/nms_peers.py --bench-json build/bench_nms.json
 
 demo: release
 	@mkdir -p $(DEMO)

@@ -66,7 +66,7 @@ void opencv_nms(benchmark::State& state, const nms::scored_boxes<float>& set, fl
   for (const auto& b : set.boxes) rects.emplace_back(b.x1, b.y1, b.x2 - b.x1 + plus, b.y2 - b.y1 + plus);
   std::vector<int> keep;
   for (auto _ : state) {
-    cv::dnn::NMSBoxes(rects, set.scores, -1.0f, threshold, keep);
+    cv::dnn::NMSBoxes(rects, set.scores, 0.0f, threshold, keep);  // OpenCV requires >= 0
     benchmark::DoNotOptimize(keep.data());
   }
   report(state, set.boxes.size(), keep.size());

@@ -2,7 +2,7 @@
 """Times the Python peers of tarmac's NMS (NumPy py_cpu_nms, typed Cython) on the same boxes
 as bench_nms, runs bench_nms in the same session, and prints one table with the ratios.
 
-usage: bench/nms_peers.py [--bench build/bin/bench_nms] [--reps 20] [--max-scene 100000]
+usage: bench/nms_peers.py [--bench build/bin/bench_nms | --bench-json FILE] [--reps 20] [--max-scene 100000]
 Needs Debian's python3-numpy and cython3 (make bench installs them)."""
 import argparse
 import json
@@ -15,7 +15,7 @@ import numpy as np
 import pyximport
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-pyximport.install(build_dir=os.path.join(HERE, "..", "build", "pyxbld"), language_level=3)
+pyximport.install(build_dir=os.path.abspath(os.path.join(HERE, "..", "build", "pyxbld")), language_level=3)
 sys.path.insert(0, os.path.join(HERE, "peers"))
 import cpu_nms  # noqa: E402  (compiled by pyximport)
 
@@ -71,6 +71,7 @@ def mean_seconds(fn, reps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", default=os.path.join(HERE, "..", "build", "bin", "bench_nms"))
+    ap.add_argument("--bench-json", help="read bench_nms results from this JSON file instead of running it")
     ap.add_argument("--reps", type=int, default=20, help="calls averaged per classic case")
     ap.add_argument("--max-scene", type=int, default=100000, help="largest scene size for the Python peers")
     args = ap.parse_args()
@@ -90,14 +91,18 @@ def main():
         peers[case, "NumPy"] = mean_seconds(lambda: py_cpu_nms(scene, 0.5, 0.0), reps)
         peers[case, "typed Cython"] = mean_seconds(lambda: cpu_nms.nms_typed(scene, 0.5, False), reps)
 
-    run = subprocess.run([args.bench, "--benchmark_format=json", "--benchmark_min_time=0.2"],
-                         check=True, capture_output=True, text=True)
+    if args.bench_json:
+        with open(args.bench_json) as f:
+            results = json.load(f)
+    else:
+        results = json.loads(subprocess.run([args.bench, "--benchmark_format=json"], check=True,
+                                            capture_output=True, text=True).stdout)
     names = {"classic_policy<nms::naive>": "naive", "classic_policy<nms::suppressed_flag>": "suppressed_flag",
              "classic_policy<nms::simd>": "simd", "classic_opencv": "OpenCV NMSBoxes",
              "scene_policy<nms::naive>": "naive", "scene_policy<nms::suppressed_flag>": "suppressed_flag",
              "scene_policy<nms::simd>": "simd", "scene_opencv": "OpenCV NMSBoxes"}
     ours = {}
-    for b in json.loads(run.stdout)["benchmarks"]:
+    for b in results["benchmarks"]:
         family, arg = b["name"].split("/")[:2]
         case = f"classic t=0.{arg}" if family.startswith("classic") else f"scene n={arg}"
         seconds = b["real_time"] / {"ms": 1e3, "us": 1e6, "ns": 1e9}[b["time_unit"]]

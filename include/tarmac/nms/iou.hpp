@@ -11,24 +11,20 @@ namespace tarmac::nms::detail {
 // Compilers may fuse a product with a following add/sub into an FMA (-ffp-contract=fast
 // is GCC's default in GNU mode), which rounds differently in scalar and vector code.
 // An empty asm that claims to modify the value forces the product to be rounded first.
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define TARMAC_DETAIL_FLOAT_REGISTER "+x"
+#elif defined(__GNUC__) && defined(__aarch64__)
+#define TARMAC_DETAIL_FLOAT_REGISTER "+w"
+#endif
 template <class V>
 inline V rounded(V v) noexcept {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  if constexpr (requires { v.data; }) {
+#ifdef TARMAC_DETAIL_FLOAT_REGISTER
+  if constexpr (requires { v.data; }) {  // an xsimd batch: pin its register
     auto reg = v.data;
-    asm("" : "+x"(reg));
+    asm("" : TARMAC_DETAIL_FLOAT_REGISTER(reg));
     return V(reg);
   } else {
-    asm("" : "+x"(v));
-    return v;
-  }
-#elif defined(__GNUC__) && defined(__aarch64__)
-  if constexpr (requires { v.data; }) {
-    auto reg = v.data;
-    asm("" : "+w"(reg));
-    return V(reg);
-  } else {
-    asm("" : "+w"(v));
+    asm("" : TARMAC_DETAIL_FLOAT_REGISTER(v));
     return v;
   }
 #else
