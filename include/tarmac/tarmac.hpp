@@ -1,4 +1,6 @@
 #pragma once
 // Everything tarmac offers.
 #include "tarmac/core.hpp"
+#include "tarmac/data.hpp"
+#include "tarmac/image.hpp"
 #include "tarmac/nms.hpp"

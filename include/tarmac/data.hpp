@@ -1,0 +1,3 @@
+#pragma once
+// Data sets: folder-per-class trees, stratified splits, class balancing.
+#include "tarmac/data/dataset.hpp"

@@ -1,0 +1,159 @@
+#pragma once
+// A folder-per-class image data set (the RTK layout): class ids are the sorted sub-folder
+// names, samples are the files OpenCV has a reader for. Files it cannot read are reported
+// with the reason and skipped, never fatal; an empty root or an empty class is an error.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "tarmac/core/error.hpp"
+
+namespace tarmac::data {
+
+struct class_info {
+  std::string id;     // the folder name, e.g. "01asphalt(Good)"
+  std::string label;  // for display, e.g. "asphalt (good)"
+};
+
+struct sample {
+  std::filesystem::path path;
+  std::size_t label;  // index into classes()
+};
+
+struct skipped_file {
+  std::filesystem::path path;
+  std::string reason;
+};
+
+// "01asphalt(Good)" -> "asphalt (good)": drop a numeric ordering prefix, put the
+// parenthesised part after a space, lower-case, underscores as spaces.
+inline std::string display_label(const std::string& folder) {
+  std::string s = folder.substr(std::min(folder.find_first_not_of("0123456789"), folder.size()));
+  if (s.empty()) s = folder;
+  std::string out;
+  for (char c : s) {
+    if (c == '(' && !out.empty() && out.back() != ' ') out += ' ';
+    out += c == '_' ? ' ' : char(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+class folder_dataset {
+ public:
+  explicit folder_dataset(const std::filesystem::path& root) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) throw io_error("data set root " + root.string() + " is not a readable folder");
+    std::vector<fs::path> folders;
+    for (const auto& entry : fs::directory_iterator(root, ec))
+      if (entry.is_directory()) folders.push_back(entry.path());
+    if (ec) throw io_error("cannot list " + root.string() + ": " + ec.message());
+    std::sort(folders.begin(), folders.end());
+    if (folders.empty()) throw invalid_argument("data set root " + root.string() + " has no class folders");
+    for (const fs::path& folder : folders) {
+      const std::size_t label = classes_.size();
+      classes_.push_back({folder.filename().string(), display_label(folder.filename().string())});
+      std::vector<fs::path> files;
+      for (const auto& entry : fs::directory_iterator(folder, ec))
+        if (entry.is_regular_file()) files.push_back(entry.path());
+      std::sort(files.begin(), files.end());
+      std::size_t readable = 0;
+      for (const fs::path& file : files) {
+        if (fs::file_size(file, ec) == 0) {
+          skipped_.push_back({file, "empty file"});
+        } else if (!cv::haveImageReader(file.string())) {
+          skipped_.push_back({file, "not an image format OpenCV can read"});
+        } else {
+          samples_.push_back({file, label});
+          ++readable;
+        }
+      }
+      if (readable == 0) throw invalid_argument("class folder " + folder.string() + " has no readable images");
+    }
+  }
+
+  const std::vector<class_info>& classes() const { return classes_; }
+  const std::vector<sample>& samples() const { return samples_; }
+  const std::vector<skipped_file>& skipped() const { return skipped_; }
+
+  std::vector<std::size_t> counts() const {
+    std::vector<std::size_t> n(classes_.size(), 0);
+    for (const sample& s : samples_) ++n[s.label];
+    return n;
+  }
+
+ private:
+  std::vector<class_info> classes_;
+  std::vector<sample> samples_;
+  std::vector<skipped_file> skipped_;
+};
+
+struct split_indices {
+  std::vector<std::size_t> train, validation;  // indices into the samples
+};
+
+// Seeded stratified split: each class gives round(count * validation_fraction) samples to
+// validation (at least one when it has two or more), so class proportions are kept.
+inline split_indices stratified_split(const std::vector<sample>& samples, std::size_t classes,
+                                      double validation_fraction = 0.2, std::uint64_t seed = 1) {
+  if (!(validation_fraction >= 0 && validation_fraction < 1))
+    throw invalid_argument("stratified_split: validation fraction must be in [0, 1), got " +
+                           std::to_string(validation_fraction));
+  std::vector<std::vector<std::size_t>> by_class(classes);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (samples[i].label >= classes)
+      throw invalid_argument("stratified_split: sample " + std::to_string(i) + " has label " +
+                             std::to_string(samples[i].label) + " but there are " + std::to_string(classes) + " classes");
+    by_class[samples[i].label].push_back(i);
+  }
+  std::mt19937_64 rng(seed);
+  split_indices out;
+  for (auto& members : by_class) {
+    std::shuffle(members.begin(), members.end(), rng);
+    std::size_t n_val = static_cast<std::size_t>(std::llround(double(members.size()) * validation_fraction));
+    if (validation_fraction > 0 && n_val == 0 && members.size() >= 2) n_val = 1;
+    out.validation.insert(out.validation.end(), members.begin(), members.begin() + std::ptrdiff_t(n_val));
+    out.train.insert(out.train.end(), members.begin() + std::ptrdiff_t(n_val), members.end());
+  }
+  std::sort(out.train.begin(), out.train.end());
+  std::sort(out.validation.begin(), out.validation.end());
+  return out;
+}
+
+// Class counts over a subset of the samples.
+inline std::vector<std::size_t> class_counts(const std::vector<sample>& samples, const std::vector<std::size_t>& subset,
+                                             std::size_t classes) {
+  std::vector<std::size_t> n(classes, 0);
+  for (std::size_t i : subset) ++n.at(samples.at(i).label);
+  return n;
+}
+
+// Balancing by replication, as the RTK tutorial did (paved 3x, unpaved 6x against asphalt):
+// each class is repeated round(largest / count) times.
+inline std::vector<std::size_t> replication_factors(const std::vector<std::size_t>& counts) {
+  const std::size_t largest = counts.empty() ? 0 : *std::max_element(counts.begin(), counts.end());
+  std::vector<std::size_t> factors;
+  for (std::size_t n : counts)
+    factors.push_back(n == 0 ? 0 : std::max<std::size_t>(1, std::size_t(std::llround(double(largest) / double(n)))));
+  return factors;
+}
+
+// Balancing by sampling weights: each class gets the same total weight.
+inline std::vector<double> class_weights(const std::vector<std::size_t>& counts) {
+  std::size_t present = 0;
+  for (std::size_t n : counts) present += n > 0;
+  std::vector<double> w;
+  for (std::size_t n : counts) w.push_back(n == 0 ? 0.0 : 1.0 / (double(present) * double(n)));
+  return w;
+}
+
+}  // namespace tarmac::data

@@ -1,0 +1,100 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <tarmac/data/dataset.hpp>
+
+namespace fs = std::filesystem;
+namespace data = tarmac::data;
+
+namespace {
+// A small tree: class folders with PNG images (and, where asked, a few bad files).
+fs::path make_tree(const char* name, const std::vector<std::pair<std::string, int>>& classes) {
+  const fs::path root = fs::temp_directory_path() / name;
+  fs::remove_all(root);
+  for (const auto& [folder, count] : classes) {
+    fs::create_directories(root / folder);
+    for (int i = 0; i < count; ++i)
+      cv::imwrite((root / folder / ("img" + std::to_string(i) + ".png")).string(),
+                  cv::Mat(8, 8, CV_8UC3, cv::Scalar(i, 2 * i, 3 * i)));
+  }
+  return root;
+}
+}  // namespace
+
+TEST_CASE("display labels from RTK folder names") {
+  CHECK(data::display_label("01asphalt(Good)") == "asphalt (good)");
+  CHECK(data::display_label("03paved(Bad)") == "paved (bad)");
+  CHECK(data::display_label("unpaved") == "unpaved");
+  CHECK(data::display_label("paved_concrete") == "paved concrete");
+  CHECK(data::display_label("2024") == "2024");
+}
+
+TEST_CASE("folder_dataset: sorted classes, readable files, bad files reported and skipped") {
+  const fs::path root = make_tree("tarmac_test_dataset", {{"02asphalt(Regular)", 3}, {"01asphalt(Good)", 2}, {"03asphalt(Bad)", 4}});
+  std::ofstream(root / "01asphalt(Good)" / "notes.txt") << "not an image";
+  std::ofstream(root / "03asphalt(Bad)" / "empty.jpg");
+  const data::folder_dataset set(root);
+  REQUIRE(set.classes().size() == 3);
+  CHECK(set.classes()[0].id == "01asphalt(Good)");
+  CHECK(set.classes()[0].label == "asphalt (good)");
+  CHECK(set.classes()[2].label == "asphalt (bad)");
+  CHECK(set.counts() == std::vector<std::size_t>{2, 3, 4});
+  REQUIRE(set.skipped().size() == 2);
+  std::set<std::string> reasons;
+  for (const auto& s : set.skipped()) reasons.insert(s.path.filename().string() + ": " + s.reason);
+  CHECK(reasons.count("notes.txt: not an image format OpenCV can read") == 1);
+  CHECK(reasons.count("empty.jpg: empty file") == 1);
+}
+
+TEST_CASE("folder_dataset: empty root, missing root and empty class are clear errors") {
+  const fs::path empty = fs::temp_directory_path() / "tarmac_test_dataset_empty";
+  fs::remove_all(empty);
+  fs::create_directories(empty);
+  CHECK_THROWS_WITH_AS(data::folder_dataset{empty}, doctest::Contains("has no class folders"), tarmac::invalid_argument);
+  CHECK_THROWS_AS(data::folder_dataset{empty / "missing"}, tarmac::io_error);
+  const fs::path root = make_tree("tarmac_test_dataset_hole", {{"asphalt", 2}, {"paved", 0}});
+  CHECK_THROWS_WITH_AS(data::folder_dataset{root}, doctest::Contains("paved has no readable images"), tarmac::invalid_argument);
+}
+
+TEST_CASE("stratified_split keeps class proportions, is seeded, and partitions the samples") {
+  std::vector<data::sample> samples;
+  for (std::size_t i = 0; i < 100; ++i) samples.push_back({"x", i < 50 ? 0u : i < 75 ? 1u : 2u});
+  const auto a = data::stratified_split(samples, 3, 0.2, 5), b = data::stratified_split(samples, 3, 0.2, 5),
+             c = data::stratified_split(samples, 3, 0.2, 6);
+  CHECK(a.validation == b.validation);
+  CHECK(a.validation != c.validation);
+  CHECK(data::class_counts(samples, a.validation, 3) == std::vector<std::size_t>{10, 5, 5});
+  CHECK(data::class_counts(samples, a.train, 3) == std::vector<std::size_t>{40, 20, 20});
+  std::set<std::size_t> all(a.train.begin(), a.train.end());
+  all.insert(a.validation.begin(), a.validation.end());
+  CHECK(all.size() == 100);
+  CHECK_THROWS_AS(data::stratified_split(samples, 3, 1.0), tarmac::invalid_argument);
+  CHECK_THROWS_AS(data::stratified_split(samples, 2, 0.2), tarmac::invalid_argument);
+}
+
+TEST_CASE("balancing: RTK replication factors and equal-weight sampling") {
+  // round(largest / count): 60/20 = 3, 60/10 = 6 (the RTK tutorial's 3x and 6x); 60/26 = 2.3 -> 2
+  CHECK(data::replication_factors({60, 20, 10}) == std::vector<std::size_t>{1, 3, 6});
+  CHECK(data::replication_factors({60, 26, 0}) == std::vector<std::size_t>{1, 2, 0});
+  const auto w = data::class_weights({60, 20, 0, 10});
+  CHECK(w[0] * 60 == doctest::Approx(1.0 / 3));
+  CHECK(w[1] * 20 == doctest::Approx(1.0 / 3));
+  CHECK(w[2] == 0.0);
+}
+
+TEST_CASE("the real RTK sample as a data set (skipped without ../shared)") {
+  const fs::path root = TARMAC_RTK_SAMPLE;
+  if (!fs::is_directory(root)) {
+    MESSAGE("skipped: " << root << " is not present");
+    return;
+  }
+  const data::folder_dataset set(root);
+  CHECK(set.classes().size() == 3);
+  CHECK(set.counts() == std::vector<std::size_t>{50, 24, 24});
+  CHECK(set.skipped().empty());
+}

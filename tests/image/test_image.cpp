@@ -1,0 +1,147 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <tarmac/image.hpp>
+
+namespace img = tarmac::image;
+
+TEST_CASE("the RTK ROI keeps rows [round(h/2) - 5, h - 50) on each camera's frames") {
+  struct expected {
+    int width, height, top, bottom;
+  };
+  // RTK 352x288, KITTI 1241x376 / 1224x375 / 1238x374, CaRINA 1280x960; 375/2 = 187.5 and
+  // 377/2 = 188.5 both round to 188 (half to even, as Python's round()).
+  for (auto [w, h, top, bottom] : {expected{352, 288, 139, 238}, expected{1241, 376, 183, 326},
+                                   expected{1224, 375, 183, 325}, expected{1238, 374, 182, 324},
+                                   expected{1280, 960, 475, 910}, expected{640, 377, 183, 327}}) {
+    const cv::Rect r = img::roi_rule{}.rect({w, h});
+    INFO(w << "x" << h);
+    CHECK(r == cv::Rect(0, top, w, bottom - top));
+  }
+  const img::roi_rule tuned{0.6, 0, 0};
+  CHECK(tuned.rect({100, 100}) == cv::Rect(0, 60, 100, 40));
+}
+
+TEST_CASE("crop_roi is a view; too small or empty frames are invalid arguments") {
+  cv::Mat frame(288, 352, CV_8UC3, cv::Scalar(1, 2, 3));
+  cv::Mat roi = img::crop_roi(frame);
+  CHECK(roi.size() == cv::Size(352, 99));
+  roi.setTo(cv::Scalar(9, 9, 9));
+  CHECK(frame.at<cv::Vec3b>(139, 0) == cv::Vec3b(9, 9, 9));
+  CHECK(frame.at<cv::Vec3b>(138, 0) == cv::Vec3b(1, 2, 3));
+  CHECK_THROWS_WITH_AS(img::crop_roi(cv::Mat(60, 352, CV_8UC3)),
+                       "roi_rule: a 352x60 frame is too small for rows [round(h*0.500000)-5, h-50)",
+                       tarmac::invalid_argument);
+  CHECK_THROWS_AS(img::crop_roi(cv::Mat()), tarmac::invalid_argument);
+  CHECK_THROWS_AS((img::roi_rule{1.5, 0, 0}.rect({10, 10})), tarmac::invalid_argument);
+}
+
+TEST_CASE("gamma LUT values worked out by hand") {
+  const cv::Mat dark = img::gamma_lut(0.5);  // 255 * (i/255)^2, truncated
+  CHECK(int(dark.at<std::uint8_t>(0)) == 0);
+  CHECK(int(dark.at<std::uint8_t>(128)) == 64);   // 64.25
+  CHECK(int(dark.at<std::uint8_t>(200)) == 156);  // 156.86
+  CHECK(int(dark.at<std::uint8_t>(255)) == 255);
+  const cv::Mat bright = img::gamma_lut(2.0);     // 255 * (i/255)^0.5
+  CHECK(int(bright.at<std::uint8_t>(128)) == 180); // 180.67
+  CHECK_THROWS_AS(img::gamma_lut(0), tarmac::invalid_argument);
+  const cv::Mat pixel(1, 1, CV_8UC3, cv::Scalar(128, 200, 255));
+  CHECK(img::adjust_gamma(pixel).at<cv::Vec3b>(0, 0) == cv::Vec3b(64, 156, 255));
+}
+
+TEST_CASE("brighten_hsv adds to V and saturates, on known colours") {
+  auto one = [](int b, int g, int r) { return cv::Mat(1, 1, CV_8UC3, cv::Scalar(b, g, r)); };
+  CHECK(img::brighten_hsv(one(100, 100, 100)).at<cv::Vec3b>(0, 0) == cv::Vec3b(250, 250, 250));
+  CHECK(img::brighten_hsv(one(200, 200, 200)).at<cv::Vec3b>(0, 0) == cv::Vec3b(255, 255, 255));
+  CHECK(img::brighten_hsv(one(150, 0, 0)).at<cv::Vec3b>(0, 0) == cv::Vec3b(255, 0, 0));   // pure blue
+  CHECK(img::brighten_hsv(one(0, 60, 0), 30).at<cv::Vec3b>(0, 0) == cv::Vec3b(0, 90, 0)); // pure green
+  CHECK(img::brighten_hsv(one(12, 34, 56), 0).at<cv::Vec3b>(0, 0) == cv::Vec3b(12, 34, 56));
+  CHECK_THROWS_AS(img::brighten_hsv(one(1, 1, 1), 300), tarmac::invalid_argument);
+  CHECK_THROWS_AS(img::brighten_hsv(cv::Mat(2, 2, CV_8UC1)), tarmac::invalid_argument);
+}
+
+TEST_CASE("rtk_views: original, brighter, darker, each from the original") {
+  cv::Mat frame(40, 60, CV_8UC3);
+  cv::randu(frame, 20, 200);
+  const auto views = img::rtk_views(frame);
+  REQUIRE(views.size() == 3);
+  CHECK(cv::norm(views[0], frame, cv::NORM_INF) == 0);
+  CHECK(cv::norm(views[2], img::adjust_gamma(frame), cv::NORM_INF) == 0);
+  CHECK(cv::mean(views[1])[0] > cv::mean(frame)[0]);
+  CHECK(cv::mean(views[2])[0] < cv::mean(frame)[0]);
+}
+
+TEST_CASE("to_tensor: NHWC, BGR, [0, 1], resized bilinearly; batches filled in place") {
+  const cv::Mat flat(7, 5, CV_8UC3, cv::Scalar(10, 20, 30));
+  const auto t = img::to_tensor(flat);
+  REQUIRE(t.shape() == std::array<std::size_t, 3>{128, 128, 3});
+  CHECK(t(0, 0, 0) == doctest::Approx(10 / 255.0));
+  CHECK(t(127, 127, 2) == doctest::Approx(30 / 255.0));
+
+  cv::Mat halves(128, 128, CV_8UC3, cv::Scalar(0, 0, 0));
+  halves(cv::Rect(64, 0, 64, 128)).setTo(cv::Scalar(255, 255, 255));
+  halves.at<cv::Vec3b>(5, 3) = {255, 0, 0};  // one blue pixel: channel 0 is B
+  const auto h = img::to_tensor(halves);
+  CHECK(h(0, 0, 1) == 0.0f);
+  CHECK(h(0, 127, 1) == 1.0f);
+  CHECK(h(5, 3, 0) == 1.0f);
+  CHECK(h(5, 3, 2) == 0.0f);
+
+  xt::xtensor<float, 4> batch({4, 128, 128, 3});
+  const float* before = batch.data();
+  img::to_tensor_into(flat, batch, 3);
+  img::to_tensor_into(halves, batch, 0);
+  CHECK(batch.data() == before);
+  CHECK(batch(3, 64, 64, 1) == doctest::Approx(20 / 255.0));
+  CHECK(batch(0, 0, 127, 0) == 1.0f);
+  CHECK_THROWS_AS(img::to_tensor_into(flat, batch, 4), tarmac::invalid_argument);
+  CHECK_THROWS_AS(img::to_tensor_into(cv::Mat(3, 3, CV_8UC1), batch, 0), tarmac::invalid_argument);
+  CHECK_THROWS_AS(img::to_tensor(flat, {0, 10}), tarmac::invalid_argument);
+}
+
+TEST_CASE("random augmentations are reproducible for a seed and keep size and type") {
+  cv::Mat frame(60, 80, CV_8UC3);
+  cv::randu(frame, 0, 255);
+  const img::augmenter strong = img::augmenter::strong();
+  img::random_engine a(7), b(7), c(8);
+  const cv::Mat x = strong(frame, a), y = strong(frame, b), z = strong(frame, c);
+  CHECK(x.size() == frame.size());
+  CHECK(x.type() == CV_8UC3);
+  CHECK(cv::norm(x, y, cv::NORM_INF) == 0);
+  CHECK(cv::norm(x, z, cv::NORM_INF) > 0);
+
+  img::random_engine rng(1);
+  cv::Mat mirrored;
+  cv::flip(frame, mirrored, 1);
+  CHECK(cv::norm(img::random_flip{1.0}(frame, rng), mirrored, cv::NORM_INF) == 0);
+  CHECK(cv::norm(img::random_flip{0.0}(frame, rng), frame, cv::NORM_INF) == 0);
+  CHECK(cv::norm(img::random_crop_scale{1.0}(frame, rng), frame, cv::NORM_INF) == 0);
+  CHECK_THROWS_AS(img::random_crop_scale{0.0}(frame, rng), tarmac::invalid_argument);
+  const cv::Mat jittered = img::random_hsv_jitter{20, 0.5, 0.5}(frame, rng);
+  CHECK(cv::norm(jittered, frame, cv::NORM_L1) > 0);
+}
+
+TEST_CASE("real RTK, KITTI and CaRINA frames: ROI and tensors (skipped without ../shared)") {
+  const std::filesystem::path root = TARMAC_RTK_SAMPLE;
+  if (!std::filesystem::is_directory(root)) {
+    MESSAGE("skipped: " << root << " is not present");
+    return;
+  }
+  std::size_t frames = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (entry.path().extension() != ".jpg") continue;
+    const cv::Mat frame = cv::imread(entry.path().string());
+    REQUIRE_MESSAGE(!frame.empty(), entry.path());
+    const cv::Mat roi = img::crop_roi(frame);
+    CHECK(roi.rows == frame.rows - 50 - (int(std::nearbyint(frame.rows * 0.5)) - 5));
+    const auto t = img::to_tensor(roi);
+    CHECK(xt::amin(t)() >= 0.0f);
+    CHECK(xt::amax(t)() <= 1.0f);
+    ++frames;
+  }
+  CHECK(frames == 98);
+}
