@@ -1,0 +1,199 @@
+#pragma once
+// Batches from a data set, produced by worker threads (decode -> ROI -> view/augment ->
+// tensor) into a fixed pool of preallocated batch buffers: memory stays bounded whatever the
+// data set's size, and batches come out in order. Each item's randomness is seeded from
+// (seed, epoch, item), so the output does not depend on thread scheduling.
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "tarmac/core/error.hpp"
+#include "tarmac/data/dataset.hpp"
+#include "tarmac/image/augment.hpp"
+#include "tarmac/image/roi.hpp"
+#include "tarmac/image/tensor.hpp"
+
+namespace tarmac::data {
+
+// original: one view per sample; rtk_three: original, brighter (V+150) and darker (gamma 0.5).
+enum class views { original, rtk_three };
+
+struct loader_options {
+  std::size_t batch_size = 32;
+  std::size_t threads = 2;        // decoding workers
+  std::size_t batches_ahead = 4;  // ready batches the workers may run ahead by
+  bool shuffle = true;
+  std::uint64_t seed = 1;
+  views view_mode = views::original;
+  image::roi_rule roi{};
+  image::input_size input{};
+  image::augmenter augment{};     // applied after the view, per item
+};
+
+struct batch {
+  xt::xtensor<float, 4> images;     // (batch_size, height, width, 3); rows [0, size) are valid
+  std::vector<std::size_t> labels;  // one per valid row
+  std::size_t size = 0;
+};
+
+class batch_loader {
+ public:
+  // items: sample indices for one epoch (repeat an index to replicate it).
+  batch_loader(const std::vector<sample>& samples, std::vector<std::size_t> items, loader_options options,
+               std::uint64_t epoch = 0)
+      : samples_(samples), options_(std::move(options)), epoch_(epoch) {
+    if (options_.batch_size == 0 || options_.threads == 0 || options_.batches_ahead == 0)
+      throw invalid_argument("batch_loader: batch_size, threads and batches_ahead must be positive");
+    for (std::size_t i : items)
+      if (i >= samples_.size())
+        throw invalid_argument("batch_loader: item " + std::to_string(i) + " is not one of the " +
+                               std::to_string(samples_.size()) + " samples");
+    if (options_.shuffle) std::shuffle(items.begin(), items.end(), std::mt19937_64(options_.seed ^ (epoch_ * 0x9E3779B97F4A7C15ull)));
+    const std::size_t per_sample = options_.view_mode == views::rtk_three ? 3 : 1;
+    for (std::size_t i : items)
+      for (std::size_t v = 0; v < per_sample; ++v) work_.push_back({i, v});
+    batches_ = (work_.size() + options_.batch_size - 1) / options_.batch_size;
+    for (std::size_t b = 0; b < options_.batches_ahead + options_.threads; ++b)
+      free_.push_back(std::make_unique<batch>(make_batch()));
+    for (std::size_t t = 0; t < options_.threads; ++t) workers_.emplace_back([this] { work(); });
+  }
+
+  batch_loader(const batch_loader&) = delete;
+  batch_loader& operator=(const batch_loader&) = delete;
+
+  ~batch_loader() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  std::size_t batches() const { return batches_; }
+  std::size_t items() const { return work_.size(); }
+
+  // The next batch in order, or nothing at the end of the epoch. The returned batch stays
+  // valid until the next call.
+  const batch* next() {
+    std::unique_lock lock(mutex_);
+    if (current_) free_.push_back(std::move(current_));
+    changed_.notify_all();
+    if (delivered_ == batches_) return nullptr;
+    changed_.wait(lock, [&] { return ready_.count(delivered_) > 0 || error_; });
+    if (error_) std::rethrow_exception(error_);
+    current_ = std::move(ready_[delivered_]);
+    ready_.erase(delivered_++);
+    return current_.get();
+  }
+
+  // Files that failed to decode during this epoch (reported, their rows left out).
+  std::vector<skipped_file> failures() const {
+    std::lock_guard lock(mutex_);
+    return failures_;
+  }
+
+ private:
+  struct item {
+    std::size_t sample, view;
+  };
+
+  batch make_batch() const {
+    batch b;
+    b.images = xt::xtensor<float, 4>::from_shape(
+        {options_.batch_size, std::size_t(options_.input.height), std::size_t(options_.input.width), 3});
+    b.labels.reserve(options_.batch_size);
+    return b;
+  }
+
+  void work() {
+    try {
+      for (;;) {
+        std::unique_ptr<batch> target;
+        std::size_t index = 0;
+        {
+          std::unique_lock lock(mutex_);
+          // Claim the next batch only while it is within batches_ahead of the consumer.
+          changed_.wait(lock, [&] {
+            return stopping_ || claimed_ == batches_ ||
+                   (!free_.empty() && claimed_ < delivered_ + options_.batches_ahead);
+          });
+          if (stopping_ || claimed_ == batches_) return;
+          index = claimed_++;
+          target = std::move(free_.back());
+          free_.pop_back();
+        }
+        fill(*target, index);
+        {
+          std::lock_guard lock(mutex_);
+          ready_[index] = std::move(target);
+        }
+        changed_.notify_all();
+      }
+    } catch (...) {
+      {
+        std::lock_guard lock(mutex_);
+        error_ = std::current_exception();
+      }
+      changed_.notify_all();
+    }
+  }
+
+  void fill(batch& b, std::size_t index) {
+    b.size = 0;
+    b.labels.clear();
+    const std::size_t first = index * options_.batch_size, last = std::min(work_.size(), first + options_.batch_size);
+    for (std::size_t k = first; k < last; ++k) {
+      const sample& s = samples_[work_[k].sample];
+      try {
+        const cv::Mat frame = cv::imread(s.path.string(), cv::IMREAD_COLOR);
+        if (frame.empty()) throw io_error("cannot be decoded");
+        cv::Mat view = image::crop_roi(frame, options_.roi);
+        if (options_.view_mode == views::rtk_three && work_[k].view > 0)
+          view = work_[k].view == 1 ? image::brighten_hsv(view) : image::adjust_gamma(view);
+        if (!options_.augment.empty()) {
+          image::random_engine rng(options_.seed ^ (epoch_ << 40) ^ (k * 0x9E3779B97F4A7C15ull));
+          view = options_.augment(view, rng);
+        }
+        image::to_tensor_into(view, b.images, b.size);
+      } catch (const error& e) {  // one bad frame (unreadable, too small) is reported, not fatal
+        std::lock_guard lock(mutex_);
+        failures_.push_back({s.path, e.what()});
+        continue;
+      }
+      ++b.size;
+      b.labels.push_back(s.label);
+    }
+  }
+
+  const std::vector<sample>& samples_;
+  loader_options options_;
+  std::uint64_t epoch_;
+  std::vector<item> work_;
+  std::size_t batches_ = 0;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::unique_ptr<batch>> free_;
+  std::map<std::size_t, std::unique_ptr<batch>> ready_;
+  std::unique_ptr<batch> current_;
+  std::size_t claimed_ = 0, delivered_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  std::vector<skipped_file> failures_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace tarmac::data

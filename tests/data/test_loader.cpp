@@ -1,0 +1,133 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <tarmac/data/loader.hpp>
+
+namespace fs = std::filesystem;
+namespace data = tarmac::data;
+
+namespace {
+// n frames of 352x288 (the RTK camera); frame i is filled with grey level 10 * i + 5.
+std::vector<data::sample> make_frames(const char* name, std::size_t n, std::size_t classes) {
+  const fs::path root = fs::temp_directory_path() / name;
+  fs::remove_all(root);
+  fs::create_directories(root);
+  std::vector<data::sample> samples;
+  for (std::size_t i = 0; i < n; ++i) {
+    const fs::path p = root / ("f" + std::to_string(i) + ".png");
+    const int level = int(10 * i + 5);
+    cv::imwrite(p.string(), cv::Mat(288, 352, CV_8UC3, cv::Scalar(level, level, level)));
+    samples.push_back({p, i % classes});
+  }
+  return samples;
+}
+
+std::vector<std::size_t> all(std::size_t n) {
+  std::vector<std::size_t> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = i;
+  return v;
+}
+
+// Each row's grey level identifies its frame: (level*255 - 5) / 10.
+std::vector<std::size_t> frames_seen(data::batch_loader& loader) {
+  std::vector<std::size_t> seen;
+  while (const data::batch* b = loader.next())
+    for (std::size_t r = 0; r < b->size; ++r) seen.push_back(std::size_t(std::lround((b->images(r, 5, 5, 1) * 255 - 5) / 10)));
+  return seen;
+}
+}  // namespace
+
+TEST_CASE("batch_loader delivers every item once, in batches, with its label") {
+  const auto samples = make_frames("tarmac_test_loader", 18, 3);
+  data::loader_options o;
+  o.batch_size = 4;
+  o.threads = 2;
+  data::batch_loader loader(samples, all(18), o);
+  CHECK(loader.batches() == 5);
+  std::size_t rows = 0, batches = 0;
+  std::map<std::size_t, std::size_t> per_frame;
+  while (const data::batch* b = loader.next()) {
+    ++batches;
+    CHECK(b->size == (batches < 5 ? 4u : 2u));
+    CHECK(b->images.shape()[0] == 4);
+    for (std::size_t r = 0; r < b->size; ++r) {
+      const auto frame = std::size_t(std::lround((b->images(r, 0, 0, 0) * 255 - 5) / 10));
+      CHECK(b->labels[r] == frame % 3);
+      ++per_frame[frame];
+      ++rows;
+    }
+  }
+  CHECK(rows == 18);
+  CHECK(per_frame.size() == 18);
+  CHECK(loader.next() == nullptr);
+}
+
+TEST_CASE("the order is seeded and per epoch, and independent of the thread count") {
+  const auto samples = make_frames("tarmac_test_loader_order", 20, 2);
+  data::loader_options o;
+  o.batch_size = 3;
+  o.seed = 11;
+  o.threads = 1;
+  data::batch_loader a(samples, all(20), o, 0);
+  o.threads = 3;
+  data::batch_loader b(samples, all(20), o, 0), c(samples, all(20), o, 1);
+  const auto sa = frames_seen(a), sb = frames_seen(b), sc = frames_seen(c);
+  CHECK(sa == sb);
+  CHECK(sa != sc);
+  o.shuffle = false;
+  data::batch_loader plain(samples, all(20), o);
+  CHECK(frames_seen(plain) == all(20));
+}
+
+TEST_CASE("rtk_three gives original, brighter and darker views of each sample") {
+  const auto samples = make_frames("tarmac_test_loader_views", 4, 2);
+  data::loader_options o;
+  o.batch_size = 6;
+  o.shuffle = false;
+  o.view_mode = data::views::rtk_three;
+  data::batch_loader loader(samples, all(4), o);
+  CHECK(loader.items() == 12);
+  const data::batch* b = loader.next();
+  REQUIRE(b != nullptr);
+  REQUIRE(b->size == 6);
+  for (std::size_t s = 0; s < 2; ++s) {
+    const float original = b->images(3 * s, 0, 0, 0), brighter = b->images(3 * s + 1, 0, 0, 0),
+                darker = b->images(3 * s + 2, 0, 0, 0);
+    CHECK(brighter > original);
+    CHECK(darker < original);
+    CHECK(b->labels[3 * s] == b->labels[3 * s + 2]);
+  }
+}
+
+TEST_CASE("unreadable or too small frames are reported and left out, not fatal") {
+  auto samples = make_frames("tarmac_test_loader_bad", 5, 1);
+  const fs::path dir = samples[0].path.parent_path();
+  std::ofstream(dir / "broken.png") << "\x89PNG\r\n\x1a\n truncated";
+  cv::imwrite((dir / "tiny.png").string(), cv::Mat(40, 40, CV_8UC3, cv::Scalar(1, 1, 1)));
+  samples.push_back({dir / "broken.png", 0});
+  samples.push_back({dir / "tiny.png", 0});
+  samples.push_back({dir / "missing.png", 0});
+  data::loader_options o;
+  o.batch_size = 3;
+  data::batch_loader loader(samples, all(samples.size()), o);
+  CHECK(frames_seen(loader).size() == 5);
+  const auto failures = loader.failures();
+  REQUIRE(failures.size() == 3);
+  bool tiny_reported = false;
+  for (const auto& f : failures)
+    tiny_reported = tiny_reported || (f.path.filename() == "tiny.png" && f.reason.find("40x40") != std::string::npos);
+  CHECK(tiny_reported);
+}
+
+TEST_CASE("batch_loader rejects bad options and items") {
+  const auto samples = make_frames("tarmac_test_loader_args", 2, 1);
+  data::loader_options o;
+  CHECK_THROWS_AS(data::batch_loader(samples, {0, 2}, o), tarmac::invalid_argument);
+  o.batch_size = 0;
+  CHECK_THROWS_AS(data::batch_loader(samples, {0}, o), tarmac::invalid_argument);
+}
