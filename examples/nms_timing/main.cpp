@@ -16,6 +16,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <tarmac/core/files.hpp>
+#include <tarmac/image/io.hpp>
 #include <tarmac/nms.hpp>
 
 #include "../common/cli.hpp"
@@ -189,10 +190,7 @@ int main(int argc, char** argv) {
     const row& baseline = *std::find_if(rows.begin(), rows.end(), [](const row& r) { return r.name == "suppressed_flag"; });
     std::printf("%s", markdown(rows, baseline, count, reps).c_str());
     tarmac::write_text_atomically(csv_path, csv(rows));
-    const cv::Mat image = chart(rows, count);
-    tarmac::write_atomically(png, [&](const std::filesystem::path& tmp) {
-      if (!cv::imwrite(tmp.string(), image)) throw tarmac::io_error("cannot write " + png.string());
-    });
+    tarmac::image::write_image(png, chart(rows, count));
     std::printf("\nwrote %s and %s\n", png.string().c_str(), csv_path.string().c_str());
     return 0;
   });

@@ -98,3 +98,19 @@ TEST_CASE("the real RTK sample as a data set (skipped without ../shared)") {
   CHECK(set.counts() == std::vector<std::size_t>{50, 24, 24});
   CHECK(set.skipped().empty());
 }
+
+TEST_CASE("replicate and weighted_draw build balanced epochs") {
+  std::vector<data::sample> samples;
+  for (std::size_t i = 0; i < 90; ++i) samples.push_back({"x", i < 60 ? 0u : i < 80 ? 1u : 2u});
+  std::vector<std::size_t> all(90);
+  for (std::size_t i = 0; i < 90; ++i) all[i] = i;
+  const auto counts = data::class_counts(samples, all, 3);
+  const auto items = data::replicate(samples, all, data::replication_factors(counts));
+  CHECK(data::class_counts(samples, items, 3) == std::vector<std::size_t>{60, 60, 60});
+  const auto drawn = data::weighted_draw(samples, all, data::class_weights(counts), 30000, 3);
+  const auto per_class = data::class_counts(samples, drawn, 3);
+  for (std::size_t n : per_class) CHECK(double(n) == doctest::Approx(10000).epsilon(0.05));
+  CHECK(data::weighted_draw(samples, all, data::class_weights(counts), 10, 3) ==
+        data::weighted_draw(samples, all, data::class_weights(counts), 10, 3));
+  CHECK_THROWS_AS(data::weighted_draw(samples, {}, {1.0}, 5, 1), tarmac::invalid_argument);
+}

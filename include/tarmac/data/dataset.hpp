@@ -156,4 +156,27 @@ inline std::vector<double> class_weights(const std::vector<std::size_t>& counts)
   return w;
 }
 
+// An epoch's items with each sample of class c repeated factors[c] times.
+inline std::vector<std::size_t> replicate(const std::vector<sample>& samples, const std::vector<std::size_t>& subset,
+                                          const std::vector<std::size_t>& factors) {
+  std::vector<std::size_t> items;
+  for (std::size_t i : subset)
+    items.insert(items.end(), factors.at(samples.at(i).label), i);
+  return items;
+}
+
+// An epoch of `count` items drawn with replacement, each sample weighted by its class weight.
+inline std::vector<std::size_t> weighted_draw(const std::vector<sample>& samples, const std::vector<std::size_t>& subset,
+                                              const std::vector<double>& weights, std::size_t count, std::uint64_t seed) {
+  std::vector<double> w;
+  for (std::size_t i : subset) w.push_back(weights.at(samples.at(i).label));
+  if (subset.empty() || *std::max_element(w.begin(), w.end()) <= 0)
+    throw invalid_argument("weighted_draw: no sample has a positive weight");
+  std::discrete_distribution<std::size_t> pick(w.begin(), w.end());
+  std::mt19937_64 rng(seed);
+  std::vector<std::size_t> items(count);
+  for (std::size_t& item : items) item = subset[pick(rng)];
+  return items;
+}
+
 }  // namespace tarmac::data

@@ -1,0 +1,15 @@
+# Checks every tarmac CLI must pass: each bad argument list fails with exit 2 and a
+# "<tool>: error: " message; --help prints the usage and exits 0.
+function(expect_usage_errors program tool)
+  foreach(bad IN LISTS ARGN)
+    string(REPLACE " " ";" arguments "${bad}")
+    execute_process(COMMAND ${program} ${arguments} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 2 OR NOT err MATCHES "${tool}: error: ")
+      message(FATAL_ERROR "'${bad}' should fail with exit 2 and a message, got ${rc}: ${err}")
+    endif()
+  endforeach()
+  execute_process(COMMAND ${program} --help RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "usage: ${tool}")
+    message(FATAL_ERROR "${tool} --help failed (${rc})")
+  endif()
+endfunction()

@@ -1,0 +1,75 @@
+#include <doctest/doctest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <tarmac/data/synthetic.hpp>
+#include <tarmac/image/roi.hpp>
+
+namespace data = tarmac::data;
+
+TEST_CASE("render_road_frame is deterministic for a seed and has the asked size") {
+  for (data::road_type t : data::road_types)
+    for (data::road_quality q : data::road_qualities) {
+      if (!data::has_quality(t, q)) continue;
+      const cv::Mat a = data::render_road_frame(t, q, 42), b = data::render_road_frame(t, q, 42),
+                    c = data::render_road_frame(t, q, 43);
+      INFO(data::name(t) << " " << data::name(q));
+      CHECK(a.size() == cv::Size(352, 288));
+      CHECK(a.type() == CV_8UC3);
+      CHECK(cv::norm(a, b, cv::NORM_INF) == 0);
+      CHECK(cv::norm(a, c, cv::NORM_L1) > 0);
+    }
+  data::scene_options kitti;
+  kitti.size = {1240, 375};
+  CHECK(data::render_road_frame(data::road_type::paved, data::road_quality::bad, 1, kitti).size() == cv::Size(1240, 375));
+}
+
+TEST_CASE("the ROI sees road, and types differ in colour as real roads do") {
+  // Mean ROI colour over frames: asphalt is grey, unpaved is warmer (red over blue) than asphalt.
+  auto mean_roi = [](data::road_type t, data::road_quality q) {
+    cv::Scalar sum;
+    for (std::uint64_t s = 0; s < 20; ++s) sum += cv::mean(tarmac::image::crop_roi(data::render_road_frame(t, q, s)));
+    return sum / 20.0;
+  };
+  const cv::Scalar asphalt = mean_roi(data::road_type::asphalt, data::road_quality::good);
+  const cv::Scalar unpaved = mean_roi(data::road_type::unpaved, data::road_quality::regular);
+  CHECK(unpaved[2] - unpaved[0] > asphalt[2] - asphalt[0] + 20);
+}
+
+TEST_CASE("quality shows: bad roads have more dark defect pixels than good ones") {
+  auto dark_fraction = [](data::road_quality q) {
+    double sum = 0;
+    for (std::uint64_t s = 0; s < 20; ++s) {
+      data::detail::engine rng(s);
+      const cv::Mat tex = data::detail::road_texture(data::road_type::asphalt, q, rng, 192, 384);
+      cv::Mat grey;
+      cv::cvtColor(tex, grey, cv::COLOR_BGR2GRAY);
+      sum += double(cv::countNonZero(grey < cv::mean(grey)[0] * 0.6)) / double(grey.total());
+    }
+    return sum / 20;
+  };
+  CHECK(dark_fraction(data::road_quality::bad) > 2 * dark_fraction(data::road_quality::good));
+}
+
+TEST_CASE("drive_generator: continuous segments of one type and quality, deterministic") {
+  data::drive_generator a(5), b(5);
+  std::size_t changes = 0;
+  data::drive_frame previous = a.next();
+  b.next();
+  for (int i = 1; i < 200; ++i) {
+    const data::drive_frame f = a.next(), g = b.next();
+    CHECK(cv::norm(f.image, g.image, cv::NORM_INF) == 0);
+    CHECK(data::has_quality(f.type, f.quality));
+    changes += f.type != previous.type || f.quality != previous.quality;
+    previous = f;
+  }
+  CHECK(changes >= 2);   // segments of 20-60 frames
+  CHECK(changes <= 10);
+}
+
+TEST_CASE("bad generator arguments") {
+  CHECK_THROWS_AS(data::render_road_frame(data::road_type::unpaved, data::road_quality::good, 1), tarmac::invalid_argument);
+  data::scene_options tiny;
+  tiny.size = {32, 32};
+  CHECK_THROWS_AS(data::render_road_frame(data::road_type::asphalt, data::road_quality::good, 1, tiny), tarmac::invalid_argument);
+}
