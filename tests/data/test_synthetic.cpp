@@ -25,7 +25,7 @@ TEST_CASE("render_road_frame is deterministic for a seed and has the asked size"
 }
 
 TEST_CASE("the ROI sees road, and types differ in colour as real roads do") {
-  // Mean ROI colour over frames: asphalt is grey, unpaved is warmer (red over blue) than asphalt.
+  // Mean ROI colour over frames: unpaved is warmer (red over blue) than asphalt, as in the real sample.
   auto mean_roi = [](data::road_type t, data::road_quality q) {
     cv::Scalar sum;
     for (std::uint64_t s = 0; s < 20; ++s) sum += cv::mean(tarmac::image::crop_roi(data::render_road_frame(t, q, s)));
@@ -33,7 +33,7 @@ TEST_CASE("the ROI sees road, and types differ in colour as real roads do") {
   };
   const cv::Scalar asphalt = mean_roi(data::road_type::asphalt, data::road_quality::good);
   const cv::Scalar unpaved = mean_roi(data::road_type::unpaved, data::road_quality::regular);
-  CHECK(unpaved[2] - unpaved[0] > asphalt[2] - asphalt[0] + 20);
+  CHECK(unpaved[2] - unpaved[0] > asphalt[2] - asphalt[0] + 10);
 }
 
 TEST_CASE("quality shows: bad roads have more dark defect pixels than good ones") {

@@ -131,10 +131,10 @@ inline cv::Mat road_texture(road_type type, road_quality quality, engine& rng, i
   const int defects = quality == road_quality::good ? 0 : quality == road_quality::regular ? 1 : 2;
   const double per_area = double(width) * length / (256.0 * 512.0);
   if (type == road_type::asphalt) {
-    const double g = uniform(rng, 55, 100);
+    const double g = uniform(rng, 60, 110);
     base = jitter(rng, {g + 4, g + 2, g}, 6);
     tex.setTo(base);
-    add_blotches(tex, rng, 8, 8 + 6 * defects);
+    add_blotches(tex, rng, 8, 20 + 6 * defects);
     if (defects >= 1)  // patches of newer (darker) asphalt
       for (int k = uniform_int(rng, 1, 2 + 2 * defects); k > 0; --k) {
         const cv::Rect r(uniform_int(rng, 0, width - 40), uniform_int(rng, 0, length - 30), uniform_int(rng, 25, 90),
@@ -155,8 +155,8 @@ inline cv::Mat road_texture(road_type type, road_quality quality, engine& rng, i
   } else if (type == road_type::paved) {
     // Concrete slabs (the RTK "paved" class is mostly concrete) or blocks, grey or brick red.
     const bool slabs = chance(rng, 0.5);
-    const double grey = uniform(rng, slabs ? 125 : 100, slabs ? 175 : 140);
-    base = chance(rng, slabs ? 0.0 : 0.3) ? jitter(rng, {85, 95, 140}, 15) : jitter(rng, {grey, grey + 2, grey + 3}, 4);
+    const double grey = uniform(rng, slabs ? 95 : 80, slabs ? 150 : 130);
+    base = chance(rng, slabs ? 0.0 : 0.2) ? jitter(rng, {85, 95, 130}, 12) : jitter(rng, {grey + 2, grey, grey}, 4);
     const cv::Scalar joint = base * uniform(rng, slabs ? 0.55 : 0.35, slabs ? 0.75 : 0.55);
     tex.setTo(joint);
     const int bw = slabs ? width / 2 : uniform_int(rng, 10, 18);
@@ -176,7 +176,7 @@ inline cv::Mat road_texture(road_type type, road_quality quality, engine& rng, i
       }
     add_blotches(tex, rng, 10, 10);
   } else {
-    base = jitter(rng, {70, 115, 155}, 22);
+    base = jitter(rng, {100, 112, 124}, 12);  // real dirt roads are washed-out ochre
     tex.setTo(base);
     add_blotches(tex, rng, 12, 30);
     for (double x : {uniform(rng, 0.2, 0.35), uniform(rng, 0.65, 0.8)}) {  // tyre ruts
@@ -221,18 +221,18 @@ inline road_view random_view(engine& rng, const scene_options& o) {
   v.horizon = h * uniform(rng, 0.43, 0.52);
   v.vanish_x = w * uniform(rng, 0.4, 0.6);
   v.near_centre = w * uniform(rng, 0.42, 0.58);
-  v.near_half = w * uniform(rng, 0.55, 0.95);
+  v.near_half = w * uniform(rng, 0.8, 1.4);  // near the camera the road fills the frame's width
   v.far_half = w * uniform(rng, 0.02, 0.05);
   v.hood = chance(rng, o.hood_probability);
   v.hood_colour = chance(rng, 0.5) ? jitter(rng, {225, 225, 225}, 15) : jitter(rng, {45, 42, 40}, 10);
   v.sky_top = chance(rng, 0.5) ? jitter(rng, {215, 175, 150}, 30) : jitter(rng, {235, 230, 225}, 15);
   v.sky_bottom = jitter(rng, {240, 235, 230}, 12);
   v.scenery = uniform(rng, 0.08, 0.3);
-  v.verge = chance(rng, 0.6) ? jitter(rng, {50, 110, 70}, 25) : jitter(rng, {80, 120, 140}, 25);
+  v.verge = chance(rng, 0.6) ? jitter(rng, {70, 110, 85}, 20) : jitter(rng, {95, 115, 125}, 20);
   v.contrast = uniform(rng, 0.75, 1.2);
   v.brightness = uniform(rng, -30, 25);
   v.cast = {uniform(rng, 0.94, 1.06), uniform(rng, 0.96, 1.04), uniform(rng, 0.94, 1.06)};
-  v.shadows = chance(rng, 0.5) ? uniform_int(rng, 1, 4) : 0;
+  v.shadows = chance(rng, 0.7) ? uniform_int(rng, 1, 5) : 0;
   v.shadow_seed = rng();
   return v;
 }
@@ -248,7 +248,7 @@ inline cv::Mat compose(const cv::Mat& texture, const road_view& v, const scene_o
   const int band = std::max(2, int(h * v.scenery));  // scenery: trees and fields at the horizon
   frame(cv::Rect(0, std::max(0, horizon - band), w, std::min(band, horizon))).setTo(v.verge * 0.7);
   frame(cv::Rect(0, horizon, w, h - horizon)).setTo(v.verge);
-  add_blotches(frame, rng, 24, 25);  // clouds, foliage and verge texture in one pass
+  add_blotches(frame, rng, 24, 40);  // clouds, foliage and verge texture in one pass
   const std::array<cv::Point2f, 4> src = {cv::Point2f(0, 0), cv::Point2f(float(texture.cols), 0),
                                           cv::Point2f(float(texture.cols), float(texture.rows)), cv::Point2f(0, float(texture.rows))};
   const std::array<cv::Point2f, 4> dst = {
@@ -264,7 +264,7 @@ inline cv::Mat compose(const cv::Mat& texture, const road_view& v, const scene_o
       const cv::Point c(uniform_int(shadow_rng, 0, w), uniform_int(shadow_rng, horizon, h));
       for (int p = 0; p < 6; ++p)
         poly.push_back(c + cv::Point(uniform_int(shadow_rng, -w / 3, w / 3), uniform_int(shadow_rng, -h / 6, h / 6)));
-      cv::fillPoly(shade, std::vector<std::vector<cv::Point>>{poly}, uniform(shadow_rng, 130, 190), cv::LINE_AA);
+      cv::fillPoly(shade, std::vector<std::vector<cv::Point>>{poly}, uniform(shadow_rng, 110, 180), cv::LINE_AA);
     }
     cv::Mat shade3;
     cv::merge(std::vector<cv::Mat>{shade, shade, shade}, shade3);
