@@ -14,7 +14,8 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/tarmac -G ${GENERATOR}
     -DCMAKE_INSTALL_PREFIX=${prefix} -DTARMAC_BUILD_TESTS=OFF -DTARMAC_BUILD_EXAMPLES=OFF
     -DTARMAC_BUILD_BENCH=OFF -DTARMAC_INSTALL=ON)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/tarmac)
-if(NOT EXISTS ${prefix}/share/cmake/tarmac/tarmacConfig.cmake OR NOT EXISTS ${prefix}/include/tarmac/nms.hpp)
+if(NOT EXISTS ${prefix}/share/cmake/tarmac/tarmacConfig.cmake OR NOT EXISTS ${prefix}/include/tarmac/nms.hpp
+   OR NOT EXISTS ${prefix}/include/tarmac/nms/cuda.cuh)
   message(FATAL_ERROR "install did not produce the package files under ${prefix}")
 endif()
 

@@ -1,0 +1,345 @@
+#pragma once
+// The CUDA NMS policy: nms<tarmac::nms::cuda>(boxes, scores, params) returns exactly what the
+// CPU policies return, and nms_device() serves boxes that already live on the GPU.
+//
+// Method: boxes sorted by score (CUB's stable radix sort on the device path; the host path
+// receives the front end's order), a bitmask of "row suppresses column" built 64x64 boxes per
+// block in shared memory (one uint64 per row and 64-column tile, upper triangle only), then
+// the greedy pass gathered on the device by one block: per 64-row tile a single thread
+// resolves the tile's own word, and all threads OR the kept rows' words into the removed set.
+// Only the kept indices and their count come back: never the N x N/64 mask.
+//
+// Memory: the mask of N boxes needs N * ceil(N/64) * 8 bytes (1.25 GB at 100k, 5 GB at 200k);
+// it is built and consumed in chunks of rows that fit cuda_workspace::mask_budget (512 MiB by
+// default), so any N whose per-box buffers fit (about 60 bytes a box) works.
+// IoU uses __fadd_rn/__fsub_rn/__fmul_rn/__fdiv_rn: no FMA contraction, the CPU's rounding.
+#ifndef __CUDACC__
+#error "tarmac/nms/cuda.cuh needs nvcc: include it from a .cu file and link tarmac::cuda"
+#endif
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <cub/device/device_radix_sort.cuh>
+
+#include "tarmac/core/error.hpp"
+#include "tarmac/nms/nms.hpp"
+#include "tarmac/nms/cuda/plan.hpp"
+
+namespace tarmac::nms {
+
+// Policy tag; a value can carry the stream to run on.
+struct cuda {
+  cudaStream_t stream = nullptr;
+};
+
+namespace detail {
+
+inline void cuda_check(cudaError_t status, const char* call) {
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // clear a sticky launch error so later calls report their own
+    throw cuda_error(std::string(call) + " failed: " + cudaGetErrorString(status));
+  }
+}
+
+}  // namespace detail
+
+#define TARMAC_CUDA_CHECK(call) ::tarmac::nms::detail::cuda_check((call), #call)
+
+// True when a CUDA device and a driver that can run it are present.
+inline bool cuda_available() {
+  int devices = 0;
+  const cudaError_t status = cudaGetDeviceCount(&devices);
+  cudaGetLastError();
+  return status == cudaSuccess && devices > 0;
+}
+
+namespace detail {
+
+// The first thing every entry point does: a clear error instead of a failed allocation.
+inline void require_device(const char* where) {
+  int devices = 0;
+  const cudaError_t status = cudaGetDeviceCount(&devices);
+  cudaGetLastError();
+  if (status != cudaSuccess || devices == 0)
+    throw cuda_error(std::string(where) + ": no usable CUDA device (" +
+                     (status != cudaSuccess ? cudaGetErrorString(status) : "no device found") + ")");
+}
+
+template <coords C>
+__device__ inline float device_extent(float lo, float hi) {
+  return C == coords::pixel_inclusive ? __fadd_rn(__fsub_rn(hi, lo), 1.0f) : __fsub_rn(hi, lo);
+}
+
+// iou.hpp's formula, operation for operation.
+template <coords C>
+__device__ inline float device_iou(float ax1, float ay1, float ax2, float ay2, float aa, float bx1, float by1, float bx2,
+                                   float by2, float ab) {
+  const float w = fmaxf(0.0f, device_extent<C>(fmaxf(ax1, bx1), fminf(ax2, bx2)));
+  const float h = fmaxf(0.0f, device_extent<C>(fmaxf(ay1, by1), fminf(ay2, by2)));
+  const float inter = __fmul_rn(w, h);
+  const float uni = __fsub_rn(__fadd_rn(aa, ab), inter);
+  return uni > 0.0f ? __fdiv_rn(inter, uni) : 0.0f;
+}
+
+__device__ inline std::uint32_t device_descending_key(float score) {
+  const std::uint32_t bits = __float_as_uint(score + 0.0f);
+  return bits & 0x80000000u ? bits : ~(bits | 0x80000000u);
+}
+
+struct device_soa {
+  float *x1, *y1, *x2, *y2, *area;
+};
+
+// Keys for the stable sort; boxes below the score threshold get the largest key and sort last.
+// Also finds the first invalid box or score (non-finite, or x2 < x1, y2 < y1).
+__global__ void score_keys(const box<float>* boxes, const float* scores, std::uint32_t n, float score_threshold,
+                           std::uint32_t* keys, std::uint32_t* values, std::uint32_t* valid_count,
+                           std::uint32_t* first_invalid) {
+  const std::uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const box<float> b = boxes[i];
+  const float s = scores[i];
+  if (!(isfinite(b.x1) && isfinite(b.y1) && isfinite(b.x2) && isfinite(b.y2) && isfinite(s)) || b.x2 < b.x1 || b.y2 < b.y1)
+    atomicMin(first_invalid, i);
+  const bool passes = !(s < score_threshold);
+  keys[i] = passes ? device_descending_key(s) : 0xFFFFFFFFu;
+  values[i] = i;
+  if (passes) atomicAdd(valid_count, 1u);
+}
+
+// Boxes in rank order as a structure of arrays, with their areas.
+template <coords C>
+__global__ void gather_sorted(const box<float>* boxes, const std::uint32_t* order, std::uint32_t n, device_soa out) {
+  const std::uint32_t r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= n) return;
+  const box<float> b = boxes[order ? order[r] : r];
+  out.x1[r] = b.x1, out.y1[r] = b.y1, out.x2[r] = b.x2, out.y2[r] = b.y2;
+  out.area[r] = __fmul_rn(device_extent<C>(b.x1, b.x2), device_extent<C>(b.y1, b.y2));
+}
+
+constexpr int tile = 64;
+
+// mask[(row - row_begin) * words + column_tile] bit k: row suppresses column column_tile*64+k (> row).
+template <coords C>
+__global__ void suppression_mask(device_soa soa, const std::uint32_t* count, std::uint32_t row_begin, std::uint32_t row_end,
+                                 std::uint32_t words, float threshold, unsigned long long* mask) {
+  const std::uint32_t m = *count;
+  const std::uint32_t row_tile = row_begin / tile + blockIdx.y, column_tile = blockIdx.x;
+  if (column_tile < row_tile || row_tile * tile >= m || column_tile * tile >= m) return;
+  __shared__ float cx1[tile], cy1[tile], cx2[tile], cy2[tile], ca[tile];
+  const std::uint32_t c = column_tile * tile + threadIdx.x;
+  if (c < m) cx1[threadIdx.x] = soa.x1[c], cy1[threadIdx.x] = soa.y1[c], cx2[threadIdx.x] = soa.x2[c],
+             cy2[threadIdx.x] = soa.y2[c], ca[threadIdx.x] = soa.area[c];
+  __syncthreads();
+  const std::uint32_t row = row_tile * tile + threadIdx.x;
+  if (row >= m || row >= row_end) return;
+  const float x1 = soa.x1[row], y1 = soa.y1[row], x2 = soa.x2[row], y2 = soa.y2[row], a = soa.area[row];
+  unsigned long long bits = 0;
+  const std::uint32_t columns = min(std::uint32_t(tile), m - column_tile * tile);
+  for (std::uint32_t k = column_tile == row_tile ? threadIdx.x + 1 : 0; k < columns; ++k)
+    if (device_iou<C>(x1, y1, x2, y2, a, cx1[k], cy1[k], cx2[k], cy2[k], ca[k]) > threshold) bits |= 1ull << k;
+  mask[std::size_t(row - row_begin) * words + column_tile] = bits;
+}
+
+// The greedy pass over rows [row_begin, row_end), continuing from the removed set and the
+// keep list left by earlier chunks. One block.
+__global__ void gather_keep(const unsigned long long* mask, const std::uint32_t* count, std::uint32_t row_begin,
+                            std::uint32_t row_end, std::uint32_t words, std::uint32_t max_keep,
+                            unsigned long long* removed, std::uint32_t* keep, std::uint32_t* keep_count) {
+  const std::uint32_t m = min(*count, row_end);
+  __shared__ std::uint32_t kept_rows[tile];
+  __shared__ std::uint32_t kept_in_tile, kept_total;
+  if (threadIdx.x == 0) kept_total = *keep_count;
+  __syncthreads();
+  for (std::uint32_t t = row_begin / tile; t * tile < m && kept_total < max_keep; ++t) {
+    if (threadIdx.x == 0) {
+      unsigned long long word = removed[t];
+      std::uint32_t n = 0;
+      for (std::uint32_t k = 0; k < tile && t * tile + k < m && kept_total < max_keep; ++k) {
+        if (word >> k & 1ull) continue;
+        const std::uint32_t row = t * tile + k;
+        keep[kept_total++] = row;
+        kept_rows[n++] = row;
+        word |= mask[std::size_t(row - row_begin) * words + t];
+      }
+      removed[t] = word;
+      kept_in_tile = n;
+    }
+    __syncthreads();
+    for (std::uint32_t w = t + 1 + threadIdx.x; w < words; w += blockDim.x) {
+      unsigned long long acc = removed[w];
+      for (std::uint32_t k = 0; k < kept_in_tile; ++k) acc |= mask[std::size_t(kept_rows[k] - row_begin) * words + w];
+      removed[w] = acc;
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) *keep_count = kept_total;
+}
+
+// Kept ranks -> indices of the input.
+__global__ void ranks_to_indices(const std::uint32_t* ranks, const std::uint32_t* order, const std::uint32_t* count,
+                                 std::uint32_t* out) {
+  const std::uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k < *count) out[k] = order[ranks[k]];
+}
+
+// A device buffer that only grows.
+template <class T>
+class device_buffer {
+ public:
+  device_buffer() = default;
+  device_buffer(const device_buffer&) = delete;
+  device_buffer& operator=(const device_buffer&) = delete;
+  ~device_buffer() { cudaFree(data_); }
+  T* reserve(std::size_t n) {
+    if (n > capacity_) {
+      cudaFree(data_);
+      data_ = nullptr;
+      capacity_ = 0;
+      TARMAC_CUDA_CHECK(cudaMalloc(&data_, n * sizeof(T)));
+      capacity_ = n;
+    }
+    return data_;
+  }
+  T* get() const { return data_; }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+}  // namespace detail
+
+namespace detail {
+struct cuda_buffers {
+  device_buffer<std::uint32_t> keys_, keys_sorted_, values_, values_sorted_, ranks_, counters_;
+  device_buffer<float> soa_;
+  device_buffer<box<float>> boxes_;
+  device_buffer<unsigned long long> mask_, removed_;
+  device_buffer<unsigned char> cub_temp_;
+};
+}  // namespace detail
+
+// Device memory reused from call to call: repeated calls of the same or smaller size allocate
+// nothing. Not thread-safe: one workspace per stream.
+struct cuda_workspace {
+  std::size_t mask_budget = std::size_t(512) << 20;  // bytes of mask built at once
+  detail::cuda_buffers buffers;
+};
+
+struct cuda_runner {
+  // Greedy over m boxes already in rank order in ws.buffers.soa_ (count in counters_[0]); kept ranks
+  // land in ws.buffers.ranks_, their count in counters_[1].
+  template <coords C>
+  static void greedy_sorted(cuda_workspace& ws, std::size_t n, float threshold, std::size_t max_keep, cudaStream_t stream) {
+    const detail::mask_plan plan = detail::plan_mask(n, ws.mask_budget);
+    unsigned long long* mask = ws.buffers.mask_.reserve(plan.words * plan.rows_per_chunk);
+    unsigned long long* removed = ws.buffers.removed_.reserve(plan.words);
+    TARMAC_CUDA_CHECK(cudaMemsetAsync(removed, 0, plan.words * sizeof(unsigned long long), stream));
+    std::uint32_t* counters = ws.buffers.counters_.get();
+    const detail::device_soa soa{ws.buffers.soa_.get(), ws.buffers.soa_.get() + n, ws.buffers.soa_.get() + 2 * n, ws.buffers.soa_.get() + 3 * n,
+                                 ws.buffers.soa_.get() + 4 * n};
+    const auto keep_limit = std::uint32_t(std::min<std::size_t>(max_keep, 0xFFFFFFFFu));
+    for (std::size_t begin = 0; begin < n; begin += plan.rows_per_chunk) {
+      const std::size_t end = std::min(n, begin + plan.rows_per_chunk);
+      const dim3 grid(unsigned(plan.words), unsigned((end - begin + detail::tile - 1) / detail::tile));
+      detail::suppression_mask<C><<<grid, detail::tile, 0, stream>>>(soa, counters, std::uint32_t(begin), std::uint32_t(end),
+                                                                      std::uint32_t(plan.words), threshold, mask);
+      TARMAC_CUDA_CHECK(cudaGetLastError());
+      detail::gather_keep<<<1, 256, 0, stream>>>(mask, counters, std::uint32_t(begin), std::uint32_t(end),
+                                                 std::uint32_t(plan.words), keep_limit, removed, ws.buffers.ranks_.get(), counters + 1);
+      TARMAC_CUDA_CHECK(cudaGetLastError());
+    }
+  }
+
+  static void reserve(cuda_workspace& ws, std::size_t n) {
+    ws.buffers.soa_.reserve(5 * n);
+    ws.buffers.ranks_.reserve(n);
+    ws.buffers.counters_.reserve(3);
+  }
+};
+
+// Host boxes in, host indices out, through the front end (validation, score order, max_keep):
+// the boxes go up in rank order, the kept ranks come back.
+inline std::vector<std::size_t> greedy(cuda policy, std::span<const box<float>> boxes, std::span<const std::uint32_t> order,
+                                       float threshold, std::size_t max_keep, coords convention) {
+  const std::size_t m = order.size();
+  if (m == 0) return {};
+  detail::require_device("nms<cuda>");
+  thread_local cuda_workspace ws;
+  std::vector<box<float>> sorted(m);
+  for (std::size_t r = 0; r < m; ++r) sorted[r] = boxes[order[r]];
+  cuda_runner::reserve(ws, m);
+  box<float>* d_boxes = ws.buffers.boxes_.reserve(m);
+  const cudaStream_t stream = policy.stream;
+  TARMAC_CUDA_CHECK(cudaMemcpyAsync(d_boxes, sorted.data(), m * sizeof(box<float>), cudaMemcpyHostToDevice, stream));
+  const std::uint32_t counts[2] = {std::uint32_t(m), 0};
+  TARMAC_CUDA_CHECK(cudaMemcpyAsync(ws.buffers.counters_.get(), counts, sizeof counts, cudaMemcpyHostToDevice, stream));
+  const detail::device_soa soa{ws.buffers.soa_.get(), ws.buffers.soa_.get() + m, ws.buffers.soa_.get() + 2 * m, ws.buffers.soa_.get() + 3 * m,
+                               ws.buffers.soa_.get() + 4 * m};
+  const unsigned blocks = unsigned((m + 255) / 256);
+  detail::with_convention(convention, [&]<coords C>() {
+    detail::gather_sorted<C><<<blocks, 256, 0, stream>>>(d_boxes, nullptr, std::uint32_t(m), soa);
+    TARMAC_CUDA_CHECK(cudaGetLastError());
+    cuda_runner::greedy_sorted<C>(ws, m, threshold, max_keep, stream);
+  });
+  std::uint32_t kept = 0;
+  TARMAC_CUDA_CHECK(cudaMemcpyAsync(&kept, ws.buffers.counters_.get() + 1, sizeof kept, cudaMemcpyDeviceToHost, stream));
+  TARMAC_CUDA_CHECK(cudaStreamSynchronize(stream));
+  std::vector<std::uint32_t> ranks(kept);
+  TARMAC_CUDA_CHECK(cudaMemcpy(ranks.data(), ws.buffers.ranks_.get(), kept * sizeof(std::uint32_t), cudaMemcpyDeviceToHost));
+  std::vector<std::size_t> keep(kept);
+  for (std::size_t k = 0; k < kept; ++k) keep[k] = order[ranks[k]];
+  return keep;
+}
+
+// Boxes and scores already on the GPU: sorts, suppresses and writes the kept indices (input
+// positions, best first) to d_keep (room for n), all on `stream`, allocating nothing once the
+// workspace has grown to n, and synchronising once, to return the kept count. Invalid boxes or
+// scores raise tarmac::invalid_argument after that synchronisation.
+inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, std::size_t n, std::uint32_t* d_keep,
+                              const params& p, cuda_workspace& ws, cudaStream_t stream = nullptr) {
+  detail::check_params("nms_device", p);
+  if (n == 0 || p.max_keep == 0) return 0;
+  detail::require_device("nms_device");
+  if (n > 0xFFFFFFFEu) throw invalid_argument("nms_device: more than 2^32 - 2 boxes");
+  cuda_runner::reserve(ws, n);
+  std::uint32_t* keys = ws.buffers.keys_.reserve(n);
+  std::uint32_t* keys_sorted = ws.buffers.keys_sorted_.reserve(n);
+  std::uint32_t* values = ws.buffers.values_.reserve(n);
+  std::uint32_t* order = ws.buffers.values_sorted_.reserve(n);
+  std::uint32_t* counters = ws.buffers.counters_.get();  // valid count, kept count, first invalid index
+  const std::uint32_t initial[3] = {0, 0, 0xFFFFFFFFu};
+  TARMAC_CUDA_CHECK(cudaMemcpyAsync(counters, initial, sizeof initial, cudaMemcpyHostToDevice, stream));
+  const unsigned blocks = unsigned((n + 255) / 256);
+  detail::score_keys<<<blocks, 256, 0, stream>>>(d_boxes, d_scores, std::uint32_t(n), p.score_threshold, keys, values,
+                                                 counters, counters + 2);
+  TARMAC_CUDA_CHECK(cudaGetLastError());
+  std::size_t temp_bytes = 0;
+  TARMAC_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys, keys_sorted, values, order, int(n), 0, 32, stream));
+  unsigned char* temp = ws.buffers.cub_temp_.reserve(temp_bytes);
+  TARMAC_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys, keys_sorted, values, order, int(n), 0, 32, stream));
+  const detail::device_soa soa{ws.buffers.soa_.get(), ws.buffers.soa_.get() + n, ws.buffers.soa_.get() + 2 * n, ws.buffers.soa_.get() + 3 * n,
+                               ws.buffers.soa_.get() + 4 * n};
+  detail::with_convention(p.convention, [&]<coords C>() {
+    detail::gather_sorted<C><<<blocks, 256, 0, stream>>>(d_boxes, order, std::uint32_t(n), soa);
+    TARMAC_CUDA_CHECK(cudaGetLastError());
+    cuda_runner::greedy_sorted<C>(ws, n, p.iou_threshold, p.max_keep, stream);
+  });
+  detail::ranks_to_indices<<<blocks, 256, 0, stream>>>(ws.buffers.ranks_.get(), order, counters + 1, d_keep);
+  TARMAC_CUDA_CHECK(cudaGetLastError());
+  std::uint32_t results[3] = {};
+  TARMAC_CUDA_CHECK(cudaMemcpyAsync(results, counters, sizeof results, cudaMemcpyDeviceToHost, stream));
+  TARMAC_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (results[2] != 0xFFFFFFFFu)
+    throw invalid_argument("nms_device: box or score " + std::to_string(results[2]) +
+                           " is not finite, or has x2 < x1 or y2 < y1");
+  return results[1];
+}
+
+}  // namespace tarmac::nms

@@ -1,0 +1,114 @@
+// The CUDA policy against the naive reference. On a machine without a usable GPU the
+// comparisons are skipped (with a message) and the error path is checked instead.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include <tarmac/nms/cuda.cuh>
+#include <tarmac/nms/datasets.hpp>
+#include <tarmac/nms/policy/naive.hpp>
+
+namespace nms = tarmac::nms;
+using nms::box;
+
+namespace {
+bool skip_without_gpu() {
+  if (nms::cuda_available()) return false;
+  static const bool said = [] {
+    std::printf("test_nms_cuda: no usable CUDA device here: GPU comparisons skipped, error path checked\n");
+    return true;
+  }();
+  (void)said;
+  return true;
+}
+
+// Random sets full of ties, duplicates and zero-area boxes on an integer grid.
+nms::scored_boxes<float> tricky(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  nms::scored_boxes<float> s;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0 && rng() % 5 == 0) {
+      s.boxes.push_back(s.boxes[rng() % i]);
+    } else {
+      const float x = float(rng() % 40), y = float(rng() % 40);
+      s.boxes.push_back({x, y, x + float(rng() % 8), y + float(rng() % 8)});
+    }
+    s.scores.push_back(float(rng() % 5) / 4);
+  }
+  return s;
+}
+}  // namespace
+
+TEST_CASE("without a GPU the CUDA policy fails with a clear cuda_error, not a crash") {
+  if (nms::cuda_available()) return;
+  const std::vector<box<float>> b = {{0, 0, 1, 1}};
+  const std::vector<float> s = {0.5f};
+  CHECK_THROWS_WITH_AS(nms::nms<nms::cuda>(b, s), doctest::Contains("nms<cuda>: no usable CUDA device"), tarmac::cuda_error);
+  nms::cuda_workspace ws;
+  CHECK_THROWS_AS(nms::nms_device(nullptr, nullptr, 4, nullptr, {}, ws), tarmac::cuda_error);
+  CHECK(nms::nms<nms::cuda>(std::vector<box<float>>{}, std::vector<float>{}).empty());  // nothing to do, no device needed
+}
+
+TEST_CASE("cuda matches naive on random sets with ties, duplicates and zero-area boxes") {
+  if (skip_without_gpu()) return;
+  for (std::uint32_t seed = 0; seed < 300; ++seed) {
+    const auto set = tricky(1 + seed * 7 % 900, seed);
+    for (float t : {0.0f, 0.3f, 0.5f, 0.7f, 0.9f, 1.0f})
+      for (auto convention : {nms::coords::continuous, nms::coords::pixel_inclusive}) {
+        nms::params p;
+        p.iou_threshold = t;
+        p.convention = convention;
+        if (seed % 4 == 0) p.max_keep = seed % 17;
+        if (seed % 5 == 0) p.score_threshold = 0.5f;
+        INFO("seed " << seed << " threshold " << t);
+        REQUIRE(nms::nms<nms::cuda>(set.boxes, set.scores, p) == nms::nms<nms::naive>(set.boxes, set.scores, p));
+      }
+  }
+}
+
+TEST_CASE("cuda on the classic and scene sets, with the mask built in many chunks") {
+  if (skip_without_gpu()) return;
+  const auto classic = nms::classic_boxes();
+  nms::params p;
+  p.convention = nms::coords::pixel_inclusive;
+  for (float t : {0.7f, 0.8f, 0.9f}) {
+    p.iou_threshold = t;
+    CHECK(nms::nms<nms::cuda>(classic.boxes, classic.scores, p) == nms::nms<nms::naive>(classic.boxes, classic.scores, p));
+  }
+  // The device path, with a mask budget small enough to need dozens of chunks.
+  const auto scene = nms::scene_boxes(20000, 4);
+  nms::params q;
+  box<float>* d_boxes = nullptr;
+  float* d_scores = nullptr;
+  std::uint32_t* d_keep = nullptr;
+  REQUIRE(cudaMalloc(&d_boxes, scene.boxes.size() * sizeof(box<float>)) == cudaSuccess);
+  REQUIRE(cudaMalloc(&d_scores, scene.scores.size() * sizeof(float)) == cudaSuccess);
+  REQUIRE(cudaMalloc(&d_keep, scene.boxes.size() * sizeof(std::uint32_t)) == cudaSuccess);
+  cudaMemcpy(d_boxes, scene.boxes.data(), scene.boxes.size() * sizeof(box<float>), cudaMemcpyHostToDevice);
+  cudaMemcpy(d_scores, scene.scores.data(), scene.scores.size() * sizeof(float), cudaMemcpyHostToDevice);
+  nms::cuda_workspace ws;
+  ws.mask_budget = 1 << 20;
+  const std::size_t kept = nms::nms_device(d_boxes, d_scores, scene.boxes.size(), d_keep, q, ws);
+  std::vector<std::uint32_t> got(kept);
+  cudaMemcpy(got.data(), d_keep, kept * sizeof(std::uint32_t), cudaMemcpyDeviceToHost);
+  const auto expected = nms::nms<nms::naive>(scene.boxes, scene.scores, q);
+  CHECK(std::vector<std::size_t>(got.begin(), got.end()) == expected);
+  // Invalid input is reported after the call's one synchronisation.
+  const box<float> bad{5, 5, 1, 1};
+  cudaMemcpy(d_boxes + 17, &bad, sizeof bad, cudaMemcpyHostToDevice);
+  CHECK_THROWS_WITH_AS(nms::nms_device(d_boxes, d_scores, scene.boxes.size(), d_keep, q, ws),
+                       doctest::Contains("box or score 17"), tarmac::invalid_argument);
+  cudaFree(d_boxes);
+  cudaFree(d_scores);
+  cudaFree(d_keep);
+}
+
+TEST_CASE("batched_nms<cuda> equals batched_nms<naive>") {
+  if (skip_without_gpu()) return;
+  const auto set = nms::scene_boxes(3000, 8, 500, 400, 10, 120);
+  std::vector<int> classes(set.boxes.size());
+  for (std::size_t i = 0; i < classes.size(); ++i) classes[i] = int(i % 5);
+  CHECK(nms::batched_nms<nms::cuda>(set.boxes, set.scores, classes) == nms::batched_nms<nms::naive>(set.boxes, set.scores, classes));
+}
