@@ -5,7 +5,7 @@ BENCH_PACKAGES := python3 python3-dev python3-numpy cython3
 JOBS ?= $(shell nproc)
 DEMO := demo-output
 
-.PHONY: deps bench-deps release asan test bench demo clean
+.PHONY: deps bench-deps release asan test bench demo gpu-check clean
 
 deps:
 	@.ci/install-packages $(PACKAGES)
@@ -28,6 +28,19 @@ test: release asan
 bench: release bench-deps
 	build/bin/bench_nms --benchmark_out=build/bench_nms.json --benchmark_out_format=json
 	/usr/bin/python3 bench/nms_peers.py --bench-json build/bench_nms.json
+	@if [ -x build/bin/bench_nms_cuda ]; then build/bin/bench_nms_cuda; fi
+
+# On a GPU machine with only the CUDA toolkit (DOCTEST_DIR: a folder with doctest/doctest.h when
+# doctest is not installed): the CUDA tests, under compute-sanitizer too, the benchmark, and
+# torchvision.ops.nms on the same data.
+gpu-check:
+	cmake -S . -B build/cuda -DTARMAC_CUDA_ONLY=ON -DCMAKE_BUILD_TYPE=Release $(if $(DOCTEST_DIR),-DTARMAC_DOCTEST_DIR=$(abspath $(DOCTEST_DIR)))
+	cmake --build build/cuda -j $(JOBS)
+	build/cuda/bin/test_nms_cuda
+	compute-sanitizer --tool memcheck --error-exitcode 1 build/cuda/bin/test_nms_cuda
+	compute-sanitizer --tool racecheck --error-exitcode 1 build/cuda/bin/test_nms_cuda -tc="*classic*"
+	build/cuda/bin/bench_nms_cuda
+	python3 bench/compare_torchvision.py --tarmac build/cuda/bin/bench_nms_cuda
 
 demo: release
 	@mkdir -p $(DEMO)
