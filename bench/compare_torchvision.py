@@ -13,26 +13,10 @@ import argparse
 import re
 import subprocess
 
-import numpy as np
 import torch
 import torchvision
 
-
-def classic_boxes(n=6000, seed=1):
-    np.random.seed(seed)
-    minxy = np.random.randint(50, 145, size=(n, 2))
-    maxxy = np.random.randint(150, 200, size=(n, 2))
-    score = 0.8 * np.random.random_sample((n, 1)) + 0.2
-    return np.concatenate((minxy, maxxy, score), axis=1).astype(np.float32)
-
-
-def scene_boxes(n, seed=1, width=1920, height=1080, lo=16, hi=256):
-    u = np.random.RandomState(seed).random_sample((n, 5))
-    w = lo + (hi - lo) * u[:, 0]
-    h = lo + (hi - lo) * u[:, 1]
-    x1 = (width - w) * u[:, 2]
-    y1 = (height - h) * u[:, 3]
-    return np.stack([x1, y1, x1 + w, y1 + h, u[:, 4]], axis=1).astype(np.float32)
+from box_sets import classic_boxes, scene_boxes
 
 
 def torchvision_us(dets, threshold, reps):

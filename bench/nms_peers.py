@@ -17,26 +17,9 @@ import pyximport
 HERE = os.path.dirname(os.path.abspath(__file__))
 pyximport.install(build_dir=os.path.abspath(os.path.join(HERE, "..", "build", "pyxbld")), language_level=3)
 sys.path.insert(0, os.path.join(HERE, "peers"))
+sys.path.insert(0, HERE)
 import cpu_nms  # noqa: E402  (compiled by pyximport)
-
-
-def classic_boxes(n=6000, seed=1):
-    """The blog's experiment, exactly as it generated its boxes."""
-    np.random.seed(seed)
-    minxy = np.random.randint(50, 145, size=(n, 2))
-    maxxy = np.random.randint(150, 200, size=(n, 2))
-    score = 0.8 * np.random.random_sample((n, 1)) + 0.2
-    return np.concatenate((minxy, maxxy, score), axis=1).astype(np.float32)
-
-
-def scene_boxes(n, seed=1, width=1920, height=1080, lo=16, hi=256):
-    """Same recipe as tarmac::nms::scene_boxes (bit-identical)."""
-    u = np.random.RandomState(seed).random_sample((n, 5))
-    w = lo + (hi - lo) * u[:, 0]
-    h = lo + (hi - lo) * u[:, 1]
-    x1 = (width - w) * u[:, 2]
-    y1 = (height - h) * u[:, 3]
-    return np.stack([x1, y1, x1 + w, y1 + h, u[:, 4]], axis=1).astype(np.float32)
+from box_sets import classic_boxes, scene_boxes  # noqa: E402
 
 
 def py_cpu_nms(dets, thresh, one=1.0):
