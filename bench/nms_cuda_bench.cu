@@ -15,6 +15,8 @@
 #include <tarmac/nms/datasets.hpp>
 #include <tarmac/nms/policy/suppressed_flag.hpp>
 
+#include "../examples/common/cli.hpp"
+
 namespace {
 
 namespace nms = tarmac::nms;
@@ -121,18 +123,6 @@ void row(const std::string& name, const timing& t) {
 
 }  // namespace
 
-namespace tarmac {
-template <class F>
-int cli_guard(F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_nms_cuda: error: %s\n", e.what());
-    return 2;
-  }
-}
-}  // namespace tarmac
-
 // --indices classic|scene N THRESHOLD: the kept indices of nms<cuda> (continuous convention,
 // as torchvision), one per line, for bench/compare_torchvision.py.
 int print_indices(const std::string& set_name, std::size_t n, float threshold) {
@@ -145,7 +135,7 @@ int print_indices(const std::string& set_name, std::size_t n, float threshold) {
 
 int main(int argc, char** argv) {
   if (argc == 5 && std::string(argv[1]) == "--indices")
-    return tarmac::cli_guard([&] { return print_indices(argv[2], std::stoul(argv[3]), std::stof(argv[4])); });
+    return tarmac::cli::run("bench_nms_cuda", [&] { return print_indices(argv[2], std::stoul(argv[3]), std::stof(argv[4])); });
   if (!nms::cuda_available()) {
     std::printf("bench_nms_cuda: no usable CUDA device on this machine; nothing to measure\n");
     return 0;

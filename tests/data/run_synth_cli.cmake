@@ -1,3 +1,4 @@
+include(${CMAKE_CURRENT_LIST_DIR}/../cli_checks.cmake)
 # tarmac-synth end to end: RTK layout, drive with truth, preview, determinism, refusal to
 # overwrite, bad arguments.
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -36,10 +37,7 @@ list(GET truth 1 first)
 if(NOT first MATCHES "^0,(asphalt|paved|unpaved),(good|regular|bad)$")
   message(FATAL_ERROR "truth.csv row: ${first}")
 endif()
-file(SIZE ${WORK_DIR}/preview.png preview_size)
-if(preview_size LESS 10000)
-  message(FATAL_ERROR "preview.png missing or empty")
-endif()
+expect_file(${WORK_DIR}/preview.png 10000)
 
 synth(${WORK_DIR}/b --per-class 3 --seed 7)
 execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${WORK_DIR}/a/training_data_paved_quality/03paved(Bad)/00002.jpg"
@@ -52,6 +50,5 @@ synth(${WORK_DIR}/a --per-class 1)  # would overwrite: refused
 if(NOT rc EQUAL 2 OR NOT err MATCHES "already holds training_data_type")
   message(FATAL_ERROR "writing over an existing data set should fail with exit 2: ${rc} ${err}")
 endif()
-include(${CMAKE_CURRENT_LIST_DIR}/../cli_checks.cmake)
 expect_usage_errors(${PROGRAM} tarmac-synth "--out ${WORK_DIR}/c --size 10x10" "--out ${WORK_DIR}/c --size big"
                     "--out ${WORK_DIR}/c --per-class -1" "--out ${WORK_DIR}/c --seed x")

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "../rtk_sample.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -88,11 +90,9 @@ TEST_CASE("balancing: RTK replication factors and equal-weight sampling") {
 }
 
 TEST_CASE("the real RTK sample as a data set (skipped without ../shared)") {
-  const fs::path root = TARMAC_RTK_SAMPLE;
-  if (!fs::is_directory(root)) {
-    MESSAGE("skipped: " << root << " is not present");
-    return;
-  }
+  const auto sample = rtk_sample();
+  if (!sample) return;
+  const std::filesystem::path& root = *sample;
   const data::folder_dataset set(root);
   CHECK(set.classes().size() == 3);
   CHECK(set.counts() == std::vector<std::size_t>{50, 24, 24});

@@ -2,6 +2,8 @@
 // loader streams it, and the generator's frames stay close to it in ROI colour statistics.
 #include <doctest/doctest.h>
 
+#include "../rtk_sample.hpp"
+
 #include <filesystem>
 
 #include <opencv2/imgproc.hpp>
@@ -37,11 +39,9 @@ struct roi_stats {
 }  // namespace
 
 TEST_CASE("the loader streams the real sample in three views (skipped without ../shared)") {
-  const fs::path root = TARMAC_RTK_SAMPLE;
-  if (!fs::is_directory(root)) {
-    MESSAGE("skipped: " << root << " is not present");
-    return;
-  }
+  const auto sample = rtk_sample();
+  if (!sample) return;
+  const std::filesystem::path& root = *sample;
   const data::folder_dataset set(root);
   std::vector<std::size_t> all(set.samples().size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -56,11 +56,9 @@ TEST_CASE("the loader streams the real sample in three views (skipped without ..
 }
 
 TEST_CASE("generated frames stay close to the real sample in ROI colour (skipped without ../shared)") {
-  const fs::path root = TARMAC_RTK_SAMPLE;
-  if (!fs::is_directory(root)) {
-    MESSAGE("skipped: " << root << " is not present");
-    return;
-  }
+  const auto sample = rtk_sample();
+  if (!sample) return;
+  const std::filesystem::path& root = *sample;
   for (data::road_type t : data::road_types) {
     roi_stats real, generated;
     for (const auto& entry : fs::directory_iterator(root / data::name(t))) real.add(cv::imread(entry.path().string()));

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "../rtk_sample.hpp"
+
 #include <filesystem>
 #include <string>
 
@@ -126,11 +128,9 @@ TEST_CASE("random augmentations are reproducible for a seed and keep size and ty
 }
 
 TEST_CASE("real RTK, KITTI and CaRINA frames: ROI and tensors (skipped without ../shared)") {
-  const std::filesystem::path root = TARMAC_RTK_SAMPLE;
-  if (!std::filesystem::is_directory(root)) {
-    MESSAGE("skipped: " << root << " is not present");
-    return;
-  }
+  const auto sample = rtk_sample();
+  if (!sample) return;
+  const std::filesystem::path& root = *sample;
   std::size_t frames = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
     if (entry.path().extension() != ".jpg") continue;

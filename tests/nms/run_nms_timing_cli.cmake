@@ -1,3 +1,4 @@
+include(${CMAKE_CURRENT_LIST_DIR}/../cli_checks.cmake)
 # tarmac-nms-timing end to end on a small set: blog lines, table, CSV and PNG; bad flags fail.
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
@@ -19,10 +20,7 @@ list(LENGTH simd_rows n)
 if(NOT n EQUAL 3)
   message(FATAL_ERROR "CSV lacks the three simd rows:\n${csv}")
 endif()
-file(SIZE ${WORK_DIR}/chart.png png_size)
-if(png_size LESS 2000)
-  message(FATAL_ERROR "chart.png is missing or empty")
-endif()
+expect_file(${WORK_DIR}/chart.png 2000)
 # Another box count: the 2018 figures no longer apply and are left out.
 execute_process(COMMAND ${PROGRAM} --reps 1 --boxes 500 --seed 3 --png ${WORK_DIR}/small.png
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -33,5 +31,4 @@ file(GLOB leftovers ${WORK_DIR}/*.tmp-*)
 if(leftovers)
   message(FATAL_ERROR "temporary files left behind: ${leftovers}")
 endif()
-include(${CMAKE_CURRENT_LIST_DIR}/../cli_checks.cmake)
 expect_usage_errors(${PROGRAM} tarmac-nms-timing "--reps 0" "--png ${WORK_DIR}/chart.jpg" "--bogus 1" "--reps")
