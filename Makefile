@@ -1,5 +1,5 @@
 # Thin wrapper over CMake presets. `make demo` runs the main job, `make test` the tests.
-PACKAGES := cmake make g++ pkg-config libxtensor-dev xtensor-dev libxsimd-dev libopencv-dev \
+PACKAGES := cmake make g++ pkg-config libxtensor-dev xtensor-dev libxsimd-dev libopencv-dev libopenblas-dev \
             libbenchmark-dev doctest-dev
 BENCH_PACKAGES := python3 python3-dev python3-numpy cython3
 JOBS ?= $(shell nproc)

@@ -10,3 +10,6 @@ cmake_language(CALL ${_tarmac_find} xtl ${_tarmac_required})
 cmake_language(CALL ${_tarmac_find} xsimd ${_tarmac_required})
 cmake_language(CALL ${_tarmac_find} xtensor ${_tarmac_required})
 cmake_language(CALL ${_tarmac_find} OpenCV ${_tarmac_required} COMPONENTS core imgproc imgcodecs videoio dnn)
+# nn/ multiplies with OpenBLAS (Debian's libopenblas-dev); tarmac calls it single-threaded from its own threads.
+set(BLA_VENDOR OpenBLAS)
+cmake_language(CALL ${_tarmac_find} BLAS ${_tarmac_required})

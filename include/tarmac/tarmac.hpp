@@ -4,3 +4,4 @@
 #include "tarmac/data.hpp"
 #include "tarmac/image.hpp"
 #include "tarmac/nms.hpp"
+#include "tarmac/nn.hpp"

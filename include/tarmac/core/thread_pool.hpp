@@ -1,0 +1,106 @@
+#pragma once
+// A fixed pool of worker threads for data-parallel loops: run(n, fn) calls fn(task, worker) for
+// every task in [0, n) on the calling thread and the workers, and returns when all are done.
+// Tasks are claimed one at a time from an atomic counter, so uneven tasks balance themselves;
+// worker ids are in [0, size()) so callers can keep per-worker scratch memory.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tarmac/core/error.hpp"
+
+namespace tarmac {
+
+class thread_pool {
+ public:
+  // threads: how many threads work on a run, the caller included (0 = hardware concurrency).
+  explicit thread_pool(std::size_t threads = 0)
+      : size_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {
+    for (std::size_t id = 1; id < size_; ++id) workers_.emplace_back([this, id] { work(id); });
+  }
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+  ~thread_pool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  std::size_t size() const { return size_; }
+
+  // Exceptions thrown by fn are rethrown here (the first one); the other tasks still finish.
+  template <class F>
+  void run(std::size_t tasks, F&& fn) {
+    if (tasks == 0) return;
+    if (size_ == 1 || tasks == 1) {
+      for (std::size_t t = 0; t < tasks; ++t) fn(t, std::size_t{0});
+      return;
+    }
+    std::unique_lock run_lock(run_mutex_, std::try_to_lock);
+    if (!run_lock.owns_lock()) throw invalid_argument("thread_pool::run: called from inside a run or from two threads");
+    job_ = [](void* ctx, std::size_t task, std::size_t worker) { (*static_cast<F*>(ctx))(task, worker); };
+    context_ = &fn;
+    tasks_ = tasks;
+    next_.store(0, std::memory_order_relaxed);
+    failure_ = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      busy_ = workers_.size();
+      ++generation_;
+    }
+    wake_.notify_all();
+    drain(0);
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return busy_ == 0; });
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  void drain(std::size_t worker) {
+    for (std::size_t t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < tasks_;) {
+      try {
+        job_(context_, t, worker);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        if (!failure_) failure_ = std::current_exception();
+      }
+    }
+  }
+
+  void work(std::size_t id) {
+    std::size_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        if (stopping_) return;
+        seen = generation_;
+      }
+      drain(id);
+      std::lock_guard lock(mutex_);
+      if (--busy_ == 0) done_.notify_one();
+    }
+  }
+
+  std::size_t size_;
+  std::vector<std::thread> workers_;
+  std::mutex run_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::size_t generation_ = 0, busy_ = 0, tasks_ = 0;
+  bool stopping_ = false;
+  std::atomic<std::size_t> next_{0};
+  void (*job_)(void*, std::size_t, std::size_t) = nullptr;
+  void* context_ = nullptr;
+  std::exception_ptr failure_;
+};
+
+}  // namespace tarmac

@@ -1,0 +1,10 @@
+#pragma once
+#include "tarmac/nn/init.hpp"
+#include "tarmac/nn/layers/activation.hpp"
+#include "tarmac/nn/layers/conv2d.hpp"
+#include "tarmac/nn/layers/dense.hpp"
+#include "tarmac/nn/layers/pooling.hpp"
+#include "tarmac/nn/loss.hpp"
+#include "tarmac/nn/network.hpp"
+#include "tarmac/nn/optimiser.hpp"
+#include "tarmac/nn/shape.hpp"

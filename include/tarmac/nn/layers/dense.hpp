@@ -1,0 +1,64 @@
+#pragma once
+// dense<Outputs>: fully connected, weights [in][out], bias. Threads split the output columns in
+// the forward pass (each reads only its slice of the weights) and the weight rows in the backward
+// pass, so no two threads write the same gradient.
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "tarmac/nn/detail/context.hpp"
+#include "tarmac/nn/detail/gemm.hpp"
+#include "tarmac/nn/init.hpp"
+#include "tarmac/nn/shape.hpp"
+
+namespace tarmac::nn {
+
+template <class Shape>
+struct dense_input_not_flat_put_flatten_before_it;
+
+template <std::size_t Outputs>
+struct dense {
+  static_assert(Outputs > 0, "dense<Outputs>: Outputs must be positive");
+
+  template <class In, class T>
+  struct bind {
+    static_assert(detail::shape_check<is_flat<In>, dense_input_not_flat_put_flatten_before_it<shape<In::height, In::width, In::channels>>>::value,
+                  "dense<Outputs> needs a flat input (1 x 1 x N): put flatten or global_avg_pool before it");
+    static constexpr std::size_t I = In::size, O = Outputs;
+    using in_shape = In;
+    using out_shape = shape<1, 1, O>;
+    static constexpr std::size_t weight_count = I * O, bias_count = O, scratch_per_worker = 0, scratch_shared = 0;
+    static constexpr bool in_place = false;
+
+    static layer_spec spec() { return {"dense", {Outputs}, {1, 1, O}}; }
+    static std::vector<std::size_t> weight_shape() { return {I, O}; }
+    static void init(std::span<T> w, std::span<T> b, init_scheme scheme, init_engine& engine) {
+      initialise(w, b, I, scheme, engine);
+    }
+
+    static void forward(const detail::context<T>& ctx, const T* w, const T* b, const T* in, T* out, std::size_t n) {
+      detail::parallel_ranges(ctx.pool, O, 16, [&](std::size_t o0, std::size_t o1, std::size_t) {
+        for (std::size_t r = 0; r < n; ++r) std::copy(b + o0, b + o1, out + r * O + o0);
+        detail::gemm<T>(detail::op::none, detail::op::none, n, o1 - o0, I, T(1), in, I, w + o0, O, T(1), out + o0, O);
+      });
+    }
+
+    static void backward(const detail::context<T>& ctx, const T* w, const T* in, const T*, const T* d_out, T* d_in,
+                         T* d_w, T* d_b, std::size_t n) {
+      detail::parallel_ranges(ctx.pool, I, 64, [&](std::size_t i0, std::size_t i1, std::size_t) {
+        // d_w rows [i0, i1) = in[:, i0:i1]^T d_out;  d_in[:, i0:i1] = d_out w[i0:i1, :]^T
+        detail::gemm<T>(detail::op::transpose, detail::op::none, i1 - i0, O, n, T(1), in + i0, I, d_out, O, T(0),
+                        d_w + i0 * O, O);
+        if (d_in)
+          detail::gemm<T>(detail::op::none, detail::op::transpose, n, i1 - i0, O, T(1), d_out, O, w + i0 * O, O, T(0),
+                          d_in + i0, I);
+      });
+      std::fill_n(d_b, O, T(0));
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t o = 0; o < O; ++o) d_b[o] += d_out[r * O + o];
+    }
+  };
+};
+
+}  // namespace tarmac::nn
