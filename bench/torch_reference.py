@@ -18,16 +18,10 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from torch_to_tarmac import rtk_net  # noqa: E402  the one PyTorch definition of the RTK network
+
 BEST_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000"}
-
-
-def rtk_net(torch, classes):
-    nn = torch.nn
-    return nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
-        nn.Conv2d(32, 32, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
-        nn.Conv2d(32, 64, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
-        nn.Flatten(), nn.Linear(16384, 128), nn.ReLU(), nn.Linear(128, classes))
 
 
 def timed(fn, min_time, warmup=3):
@@ -47,7 +41,7 @@ def measure(config, threads, min_time):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     fmt = torch.channels_last if config == "best" else torch.contiguous_format
-    net = rtk_net(torch, 3).to(memory_format=fmt)
+    net = rtk_net(3).to(memory_format=fmt)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     loss_fn = torch.nn.CrossEntropyLoss()
     results = []

@@ -5,3 +5,4 @@
 #include "tarmac/image.hpp"
 #include "tarmac/nms.hpp"
 #include "tarmac/nn.hpp"
+#include "tarmac/surface.hpp"

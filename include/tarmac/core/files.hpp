@@ -22,9 +22,12 @@ void write_atomically(const std::filesystem::path& destination, Write&& write) {
   if (!fs::is_directory(folder, ec))
     throw io_error("cannot write " + destination.string() + ": folder " + folder.string() + " does not exist");
   std::random_device entropy;
-  // Keep the extension last: some writers (OpenCV) choose the format from it.
-  const fs::path temporary = folder / (destination.stem().string() + ".tmp-" + std::to_string(entropy()) +
-                                       destination.extension().string());
+  // Keep every extension last ("model.yml.gz" -> "model.tmp-N.yml.gz"): writers such as OpenCV
+  // choose the format and the compression from them.
+  const std::string name = destination.filename().string();
+  const std::size_t dot = name.find('.', 1);
+  const std::string base = name.substr(0, dot), extensions = dot == std::string::npos ? "" : name.substr(dot);
+  const fs::path temporary = folder / (base + ".tmp-" + std::to_string(entropy()) + extensions);
   try {
     write(temporary);
   } catch (...) {

@@ -16,13 +16,11 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "tarmac/core/error.hpp"
+#include "tarmac/core/labels.hpp"
 
 namespace tarmac::data {
 
-struct class_info {
-  std::string id;     // the folder name, e.g. "01asphalt(Good)"
-  std::string label;  // for display, e.g. "asphalt (good)"
-};
+using tarmac::class_info;
 
 struct sample {
   std::filesystem::path path;

@@ -1,0 +1,2 @@
+#pragma once
+#include "tarmac/surface/model_file.hpp"

@@ -1,0 +1,221 @@
+#pragma once
+// Model files: a trained network with what it takes to use it (classes, preprocessing), through
+// cv::FileStorage: YAML (.yml, .yaml) or JSON (.json), gzip-compressed when the name ends in .gz.
+// The layout is documented in docs/model-format.md so that weights trained elsewhere can be
+// converted (tools/torch_to_tarmac.py). Loading checks everything against the compiled network
+// and reports the first difference as tarmac::format_error; files are written atomically.
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "tarmac/core/error.hpp"
+#include "tarmac/core/files.hpp"
+#include "tarmac/core/labels.hpp"
+#include "tarmac/image/roi.hpp"
+#include "tarmac/nn/shape.hpp"
+
+namespace tarmac::surface {
+
+inline constexpr int model_format_version = 1;
+
+// What a model file carries besides the parameters.
+struct model_metadata {
+  std::vector<class_info> classes;  // in output order
+  image::roi_rule roi;
+  std::string notes;  // free text: how it was trained
+};
+
+namespace detail {
+
+inline std::string where(const std::filesystem::path& path) { return "model file " + path.string() + ": "; }
+
+inline cv::FileNode child(const cv::FileNode& parent, const std::string& key, const std::filesystem::path& path,
+                          int type) {
+  const cv::FileNode node = parent[key];
+  if (node.empty() || node.isNone()) throw format_error(where(path) + "'" + key + "' is missing");
+  const bool ok = type == cv::FileNode::SEQ ? node.isSeq()
+                  : type == cv::FileNode::MAP ? node.isMap()
+                  : type == cv::FileNode::STRING ? node.isString()
+                                                 : (node.isInt() || node.isReal());
+  if (!ok) throw format_error(where(path) + "'" + key + "' has the wrong type");
+  return node;
+}
+
+template <class T>
+std::vector<T> numbers(const cv::FileNode& node, const std::string& what, const std::filesystem::path& path) {
+  if (!node.isSeq()) throw format_error(where(path) + what + " is not a list of numbers");
+  std::vector<T> out;
+  out.reserve(node.size());
+  for (const cv::FileNode& item : node) {
+    if (!(item.isInt() || item.isReal())) throw format_error(where(path) + what + " holds a value that is not a number");
+    out.push_back(static_cast<T>(item.real()));
+  }
+  return out;
+}
+
+inline std::string shape_text(const std::vector<std::size_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+inline int storage_format(const std::filesystem::path& path) {
+  std::string name = path.filename().string();
+  if (name.size() > 3 && name.ends_with(".gz")) name.resize(name.size() - 3);
+  if (name.ends_with(".json")) return cv::FileStorage::FORMAT_JSON;
+  if (name.ends_with(".yml") || name.ends_with(".yaml")) return cv::FileStorage::FORMAT_YAML;
+  throw invalid_argument("model file " + path.string() + ": the name must end in .yml, .yaml or .json (optionally .gz)");
+}
+
+}  // namespace detail
+
+template <class Net>
+void save_model(const std::filesystem::path& path, Net& net, const model_metadata& meta) {
+  const int format = detail::storage_format(path);
+  if (meta.classes.size() != Net::classes)
+    throw invalid_argument("save_model: " + std::to_string(meta.classes.size()) + " class names for a network with " +
+                           std::to_string(Net::classes) + " outputs");
+  write_atomically(path, [&](const std::filesystem::path& temporary) {
+    cv::FileStorage fs;
+    try {
+      if (!fs.open(temporary.string(), cv::FileStorage::WRITE | format))
+        throw io_error("cannot write " + path.string() + ": cannot open " + temporary.string());
+      using shape = typename Net::input_shape;
+      fs << "format" << "tarmac-model" << "version" << model_format_version;
+      fs << "layout" << "NHWC" << "channel_order" << "BGR" << "resize" << "bilinear" << "scale" << 1.0 / 255.0;
+      fs << "input" << std::vector<int>{int(shape::height), int(shape::width), int(shape::channels)};
+      fs << "roi" << "{" << "top_fraction" << meta.roi.top_fraction << "top_offset" << meta.roi.top_offset
+         << "bottom_margin" << meta.roi.bottom_margin << "}";
+      fs << "classes" << "[";
+      for (const class_info& c : meta.classes) fs << "{" << "id" << c.id << "label" << c.label << "}";
+      fs << "]";
+      fs << "notes" << meta.notes;
+      fs << "architecture" << "[";
+      for (const nn::layer_spec& l : Net::architecture()) {
+        std::vector<int> arguments(l.arguments.begin(), l.arguments.end()), output(l.output.begin(), l.output.end());
+        fs << "{" << "kind" << l.kind << "arguments" << arguments << "output" << output << "}";
+      }
+      fs << "]";
+      fs << "parameters" << "[";
+      net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape,
+                                 auto values) {
+        const std::vector<int> dims(shape.begin(), shape.end());
+        const std::vector<float> data(values.begin(), values.end());
+        fs << "{" << "layer" << int(layer) << "name" << name << "shape" << dims << "data" << data << "}";
+      });
+      fs << "]";
+      fs.release();
+    } catch (const cv::Exception& e) {
+      throw io_error("cannot write " + path.string() + ": " + e.what());
+    }
+  });
+}
+
+// Loads the parameters into net (which must be the architecture the file was saved from) and
+// returns the metadata. net is only changed when the whole file checks out.
+template <class Net>
+model_metadata load_model(const std::filesystem::path& path, Net& net) {
+  using detail::child;
+  using detail::where;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read model file " + path.string() + ": no such file");
+  cv::FileStorage fs;
+  try {
+    if (!fs.open(path.string(), cv::FileStorage::READ))
+      throw format_error(where(path) + "not a YAML, JSON or gzip-compressed file that OpenCV can read");
+  } catch (const cv::Exception& e) {
+    throw format_error(where(path) + "unreadable (" + e.msg + ")");
+  }
+  const cv::FileNode root = fs.root();
+  if (!root.isMap()) throw format_error(where(path) + "not a tarmac model file (the top level is not a map)");
+  const cv::FileNode fmt = root["format"];
+  if (!fmt.isString() || fmt.string() != "tarmac-model") throw format_error(where(path) + "not a tarmac model file ('format: tarmac-model' is missing)");
+  const int version = static_cast<int>(child(root, "version", path, cv::FileNode::INT).real());
+  if (version != model_format_version)
+    throw format_error(where(path) + "format version " + std::to_string(version) + ", this build reads version " +
+                       std::to_string(model_format_version));
+  for (const auto& [key, expected] : {std::pair<const char*, const char*>{"layout", "NHWC"}, {"channel_order", "BGR"}}) {
+    const std::string found = child(root, key, path, cv::FileNode::STRING).string();
+    if (found != expected) throw format_error(where(path) + key + " is " + found + ", expected " + expected);
+  }
+  using shape = typename Net::input_shape;
+  const auto input = detail::numbers<std::size_t>(child(root, "input", path, cv::FileNode::SEQ), "input", path);
+  const std::vector<std::size_t> expected_input{shape::height, shape::width, shape::channels};
+  if (input != expected_input)
+    throw format_error(where(path) + "input is " + detail::shape_text(input) + ", the network takes " +
+                       detail::shape_text(expected_input));
+
+  // Architecture, layer by layer.
+  const auto compiled = Net::architecture();
+  const cv::FileNode arch = child(root, "architecture", path, cv::FileNode::SEQ);
+  if (arch.size() != compiled.size())
+    throw format_error(where(path) + "architecture has " + std::to_string(arch.size()) + " layers, the network has " +
+                       std::to_string(compiled.size()) + " (" + compiled.front().to_string() + ", ...)");
+  for (std::size_t i = 0; i < compiled.size(); ++i) {
+    const cv::FileNode l = arch[int(i)];
+    if (!l.isMap()) throw format_error(where(path) + "architecture layer " + std::to_string(i) + " is not a map");
+    nn::layer_spec found{child(l, "kind", path, cv::FileNode::STRING).string(),
+                         detail::numbers<std::size_t>(child(l, "arguments", path, cv::FileNode::SEQ), "arguments", path),
+                         {}};
+    const auto output = detail::numbers<std::size_t>(child(l, "output", path, cv::FileNode::SEQ), "output", path);
+    if (output.size() != 3) throw format_error(where(path) + "layer " + std::to_string(i) + " output is not [h, w, c]");
+    std::copy(output.begin(), output.end(), found.output.begin());
+    if (!(found == compiled[i]))
+      throw format_error(where(path) + "layer " + std::to_string(i) + " is " + found.to_string() + ", expected " +
+                         compiled[i].to_string());
+  }
+
+  // Metadata.
+  model_metadata meta;
+  const cv::FileNode classes = child(root, "classes", path, cv::FileNode::SEQ);
+  if (classes.size() != Net::classes)
+    throw format_error(where(path) + std::to_string(classes.size()) + " classes, the network has " +
+                       std::to_string(Net::classes) + " outputs");
+  for (const cv::FileNode& c : classes) {
+    if (!c.isMap()) throw format_error(where(path) + "a class entry is not a map");
+    meta.classes.push_back({child(c, "id", path, cv::FileNode::STRING).string(), child(c, "label", path, cv::FileNode::STRING).string()});
+  }
+  const cv::FileNode roi = child(root, "roi", path, cv::FileNode::MAP);
+  meta.roi.top_fraction = child(roi, "top_fraction", path, cv::FileNode::REAL).real();
+  meta.roi.top_offset = static_cast<int>(child(roi, "top_offset", path, cv::FileNode::INT).real());
+  meta.roi.bottom_margin = static_cast<int>(child(roi, "bottom_margin", path, cv::FileNode::INT).real());
+  if (!(meta.roi.top_fraction >= 0 && meta.roi.top_fraction <= 1) || meta.roi.bottom_margin < 0)
+    throw format_error(where(path) + "roi is out of range");
+  if (const cv::FileNode notes = root["notes"]; notes.isString()) meta.notes = notes.string();
+
+  // Parameters: every tensor in order, shapes and sizes checked, into a copy first.
+  std::vector<typename Net::scalar> staged(net.parameters().begin(), net.parameters().end());
+  const cv::FileNode params = child(root, "parameters", path, cv::FileNode::SEQ);
+  std::size_t index = 0;
+  const auto base = net.parameters().data();
+  net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape,
+                             auto values) {
+    const std::string what = "parameter " + std::to_string(index) + " (layer " + std::to_string(layer) + " " + name + ")";
+    if (index >= params.size())
+      throw format_error(where(path) + "parameters end before " + what + " (truncated?)");
+    const cv::FileNode p = params[int(index++)];
+    if (!p.isMap()) throw format_error(where(path) + what + " is not a map");
+    const auto found_layer = static_cast<std::size_t>(child(p, "layer", path, cv::FileNode::INT).real());
+    const std::string found_name = child(p, "name", path, cv::FileNode::STRING).string();
+    const auto found_shape = detail::numbers<std::size_t>(child(p, "shape", path, cv::FileNode::SEQ), what + " shape", path);
+    if (found_layer != layer || found_name != name || found_shape != shape)
+      throw format_error(where(path) + what + ": found layer " + std::to_string(found_layer) + " " + found_name + " " +
+                         detail::shape_text(found_shape) + ", expected " + detail::shape_text(shape));
+    const auto data = detail::numbers<float>(child(p, "data", path, cv::FileNode::SEQ), what + " data", path);
+    if (data.size() != values.size())
+      throw format_error(where(path) + what + " has " + std::to_string(data.size()) + " values, expected " +
+                         std::to_string(values.size()) + " (truncated?)");
+    for (std::size_t i = 0; i < data.size(); ++i)
+      if (!std::isfinite(data[i])) throw format_error(where(path) + what + " value " + std::to_string(i) + " is not finite");
+    std::copy(data.begin(), data.end(), staged.begin() + (values.data() - base));
+  });
+  if (index != params.size())
+    throw format_error(where(path) + std::to_string(params.size()) + " parameter tensors, the network has " + std::to_string(index));
+  std::copy(staged.begin(), staged.end(), net.parameters().begin());
+  return meta;
+}
+
+}  // namespace tarmac::surface

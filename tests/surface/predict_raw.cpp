@@ -1,0 +1,28 @@
+// Test helper: loads an rtk_net<3> model file and prints the class probabilities of raw images
+// (N x 128 x 128 x 3 float32, NHWC, as check_torch_conversion.py writes them), one row a line.
+#include <cstdio>
+#include <fstream>
+
+#include <tarmac/nn.hpp>
+#include <tarmac/surface/model_file.hpp>
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: predict_raw MODEL IMAGES.f32\n");
+    return 2;
+  }
+  try {
+    tarmac::nn::rtk_net<3> net({.threads = 2});
+    tarmac::surface::load_model(argv[1], net);
+    std::ifstream in(argv[2], std::ios::binary | std::ios::ate);
+    const std::size_t n = static_cast<std::size_t>(in.tellg()) / (128 * 128 * 3 * sizeof(float));
+    xt::xtensor<float, 4> images = xt::empty<float>({n, std::size_t{128}, std::size_t{128}, std::size_t{3}});
+    in.seekg(0);
+    in.read(reinterpret_cast<char*>(images.data()), static_cast<std::streamsize>(images.size() * sizeof(float)));
+    const auto p = net.predict(images);
+    for (std::size_t i = 0; i < n; ++i) std::printf("%.9g %.9g %.9g\n", p(i, 0), p(i, 1), p(i, 2));
+  } catch (const tarmac::error& e) {
+    std::fprintf(stderr, "predict_raw: error: %s\n", e.what());
+    return 2;
+  }
+}
