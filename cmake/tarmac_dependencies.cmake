@@ -13,3 +13,5 @@ cmake_language(CALL ${_tarmac_find} OpenCV ${_tarmac_required} COMPONENTS core i
 # nn/ multiplies with OpenBLAS (Debian's libopenblas-dev); tarmac calls it single-threaded from its own threads.
 set(BLA_VENDOR OpenBLAS)
 cmake_language(CALL ${_tarmac_find} BLAS ${_tarmac_required})
+# Model files are checked before OpenCV parses them, which needs zlib for .gz files.
+cmake_language(CALL ${_tarmac_find} ZLIB ${_tarmac_required})

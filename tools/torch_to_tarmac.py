@@ -85,7 +85,7 @@ def convert(state, classes, rgb=False, roi=(0.5, -5, 50), notes="converted from 
 
 def write(model, path):
     """Writes atomically: a temporary beside the file, then a rename."""
-    text = json.dumps(model, separators=(",", ":"))
+    text = json.dumps(model, separators=(",", ":"), ensure_ascii=False)  # OpenCV reads no \\u escapes
     temporary = path + ".tmp"
     with (gzip.open if path.endswith(".gz") else open)(temporary, "wt") as out:
         out.write(text)

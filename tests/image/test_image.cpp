@@ -17,12 +17,12 @@ TEST_CASE("the RTK ROI keeps rows [round(h/2) - 5, h - 50) on each camera's fram
   };
   // RTK 352x288, KITTI 1241x376 / 1224x375 / 1238x374, CaRINA 1280x960; 375/2 = 187.5 and
   // 377/2 = 188.5 both round to 188 (half to even, as Python's round()).
-  for (auto [w, h, top, bottom] : {expected{352, 288, 139, 238}, expected{1241, 376, 183, 326},
-                                   expected{1224, 375, 183, 325}, expected{1238, 374, 182, 324},
-                                   expected{1280, 960, 475, 910}, expected{640, 377, 183, 327}}) {
-    const cv::Rect r = img::roi_rule{}.rect({w, h});
-    INFO(w << "x" << h);
-    CHECK(r == cv::Rect(0, top, w, bottom - top));
+  for (const expected& e : {expected{352, 288, 139, 238}, expected{1241, 376, 183, 326},
+                            expected{1224, 375, 183, 325}, expected{1238, 374, 182, 324},
+                            expected{1280, 960, 475, 910}, expected{640, 377, 183, 327}}) {
+    const cv::Rect r = img::roi_rule{}.rect({e.width, e.height});
+    INFO(e.width << "x" << e.height);
+    CHECK(r == cv::Rect(0, e.top, e.width, e.bottom - e.top));
   }
   const img::roi_rule tuned{0.6, 0, 0};
   CHECK(tuned.rect({100, 100}) == cv::Rect(0, 60, 100, 40));

@@ -43,7 +43,7 @@ void check_close(const std::vector<double>& got, const std::vector<double>& want
 
 template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t K>
 void check_conv() {
-  using L = conv2d<F, K>::template bind<shape<H, W, C>, double>;
+  using L = typename conv2d<F, K>::template bind<shape<H, W, C>, double>;
   constexpr std::size_t n = 3;
   const auto in = random_vector(n * H * W * C, 1), w = random_vector(K * K * C * F, 2), b = random_vector(F, 3);
   std::vector<double> want(n * H * W * F);
@@ -67,7 +67,7 @@ void check_conv() {
 
 template <std::size_t H, std::size_t W, std::size_t C, std::size_t S>
 void check_maxpool() {
-  using L = maxpool2d<S>::template bind<shape<H, W, C>, double>;
+  using L = typename maxpool2d<S>::template bind<shape<H, W, C>, double>;
   constexpr std::size_t n = 3, OH = (H + S - 1) / S, OW = (W + S - 1) / S;
   const auto in = random_vector(n * H * W * C, 4);
   std::vector<double> want(n * OH * OW * C, -1e300);

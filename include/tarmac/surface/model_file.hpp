@@ -1,11 +1,14 @@
 #pragma once
 // Model files: a trained network with what it takes to use it (classes, preprocessing), through
 // cv::FileStorage: YAML (.yml, .yaml) or JSON (.json), gzip-compressed when the name ends in .gz.
+// Reading checks the text first (detail/checked_text.hpp): OpenCV's parsers hang on some damaged files.
 // The layout is documented in docs/model-format.md so that weights trained elsewhere can be
 // converted (tools/torch_to_tarmac.py). Loading checks everything against the compiled network
 // and reports the first difference as tarmac::format_error; files are written atomically.
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,7 @@
 #include "tarmac/core/labels.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/nn/shape.hpp"
+#include "tarmac/surface/detail/checked_text.hpp"
 
 namespace tarmac::surface {
 
@@ -44,15 +48,26 @@ inline cv::FileNode child(const cv::FileNode& parent, const std::string& key, co
   return node;
 }
 
+// A number that fits T (integers: whole and in [lowest, 1e9]); a cast of anything else is undefined.
+template <class T>
+T number(const cv::FileNode& item, const std::string& what, const std::filesystem::path& path) {
+  if (!(item.isInt() || item.isReal())) throw format_error(where(path) + what + " holds a value that is not a number");
+  const double v = item.real();
+  if constexpr (std::is_integral_v<T>) {
+    if (!(v == std::floor(v) && v >= double(std::numeric_limits<T>::lowest()) && v <= 1e9))
+      throw format_error(where(path) + what + " holds " + std::to_string(v) + ", not an integer in range");
+  } else if (std::isfinite(v) && std::abs(v) > double(std::numeric_limits<T>::max())) {
+    throw format_error(where(path) + what + " holds " + std::to_string(v) + ", out of range");
+  }
+  return static_cast<T>(v);
+}
+
 template <class T>
 std::vector<T> numbers(const cv::FileNode& node, const std::string& what, const std::filesystem::path& path) {
   if (!node.isSeq()) throw format_error(where(path) + what + " is not a list of numbers");
   std::vector<T> out;
   out.reserve(node.size());
-  for (const cv::FileNode& item : node) {
-    if (!(item.isInt() || item.isReal())) throw format_error(where(path) + what + " holds a value that is not a number");
-    out.push_back(static_cast<T>(item.real()));
-  }
+  for (const cv::FileNode& item : node) out.push_back(number<T>(item, what, path));
   return out;
 }
 
@@ -114,26 +129,18 @@ void save_model(const std::filesystem::path& path, Net& net, const model_metadat
   });
 }
 
-// Loads the parameters into net (which must be the architecture the file was saved from) and
-// returns the metadata. net is only changed when the whole file checks out.
+namespace detail {
+
 template <class Net>
-model_metadata load_model(const std::filesystem::path& path, Net& net) {
-  using detail::child;
-  using detail::where;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read model file " + path.string() + ": no such file");
+model_metadata read_model(const std::filesystem::path& path, Net& net) {
   cv::FileStorage fs;
-  try {
-    if (!fs.open(path.string(), cv::FileStorage::READ))
-      throw format_error(where(path) + "not a YAML, JSON or gzip-compressed file that OpenCV can read");
-  } catch (const cv::Exception& e) {
-    throw format_error(where(path) + "unreadable (" + e.msg + ")");
-  }
+  if (!fs.open(checked_model_text(path), cv::FileStorage::READ | cv::FileStorage::MEMORY))
+    throw format_error(where(path) + "not a YAML or JSON file that OpenCV can read");
   const cv::FileNode root = fs.root();
   if (!root.isMap()) throw format_error(where(path) + "not a tarmac model file (the top level is not a map)");
   const cv::FileNode fmt = root["format"];
   if (!fmt.isString() || fmt.string() != "tarmac-model") throw format_error(where(path) + "not a tarmac model file ('format: tarmac-model' is missing)");
-  const int version = static_cast<int>(child(root, "version", path, cv::FileNode::INT).real());
+  const int version = detail::number<int>(child(root, "version", path, cv::FileNode::INT), "version", path);
   if (version != model_format_version)
     throw format_error(where(path) + "format version " + std::to_string(version) + ", this build reads version " +
                        std::to_string(model_format_version));
@@ -179,9 +186,9 @@ model_metadata load_model(const std::filesystem::path& path, Net& net) {
     meta.classes.push_back({child(c, "id", path, cv::FileNode::STRING).string(), child(c, "label", path, cv::FileNode::STRING).string()});
   }
   const cv::FileNode roi = child(root, "roi", path, cv::FileNode::MAP);
-  meta.roi.top_fraction = child(roi, "top_fraction", path, cv::FileNode::REAL).real();
-  meta.roi.top_offset = static_cast<int>(child(roi, "top_offset", path, cv::FileNode::INT).real());
-  meta.roi.bottom_margin = static_cast<int>(child(roi, "bottom_margin", path, cv::FileNode::INT).real());
+  meta.roi.top_fraction = detail::number<double>(child(roi, "top_fraction", path, cv::FileNode::REAL), "roi top_fraction", path);
+  meta.roi.top_offset = detail::number<int>(child(roi, "top_offset", path, cv::FileNode::INT), "roi top_offset", path);
+  meta.roi.bottom_margin = detail::number<int>(child(roi, "bottom_margin", path, cv::FileNode::INT), "roi bottom_margin", path);
   if (!(meta.roi.top_fraction >= 0 && meta.roi.top_fraction <= 1) || meta.roi.bottom_margin < 0)
     throw format_error(where(path) + "roi is out of range");
   if (const cv::FileNode notes = root["notes"]; notes.isString()) meta.notes = notes.string();
@@ -198,7 +205,7 @@ model_metadata load_model(const std::filesystem::path& path, Net& net) {
       throw format_error(where(path) + "parameters end before " + what + " (truncated?)");
     const cv::FileNode p = params[int(index++)];
     if (!p.isMap()) throw format_error(where(path) + what + " is not a map");
-    const auto found_layer = static_cast<std::size_t>(child(p, "layer", path, cv::FileNode::INT).real());
+    const auto found_layer = detail::number<std::size_t>(child(p, "layer", path, cv::FileNode::INT), what + " layer", path);
     const std::string found_name = child(p, "name", path, cv::FileNode::STRING).string();
     const auto found_shape = detail::numbers<std::size_t>(child(p, "shape", path, cv::FileNode::SEQ), what + " shape", path);
     if (found_layer != layer || found_name != name || found_shape != shape)
@@ -216,6 +223,25 @@ model_metadata load_model(const std::filesystem::path& path, Net& net) {
     throw format_error(where(path) + std::to_string(params.size()) + " parameter tensors, the network has " + std::to_string(index));
   std::copy(staged.begin(), staged.end(), net.parameters().begin());
   return meta;
+}
+
+}  // namespace detail
+
+// Loads the parameters into net (which must be the architecture the file was saved from) and
+// returns the metadata. net is only changed when the whole file checks out.
+template <class Net>
+model_metadata load_model(const std::filesystem::path& path, Net& net) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read model file " + path.string() + ": no such file");
+  try {
+    return detail::read_model(path, net);
+  } catch (const error&) {
+    throw;
+  } catch (const cv::Exception& e) {  // OpenCV's parser on damaged input
+    throw format_error(detail::where(path) + "unreadable (" + e.msg + ")");
+  } catch (const std::exception& e) {  // OpenCV also lets std::length_error and the like through
+    throw format_error(detail::where(path) + "unreadable (" + e.what() + ")");
+  }
 }
 
 }  // namespace tarmac::surface

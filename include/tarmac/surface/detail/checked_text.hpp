@@ -1,0 +1,250 @@
+#pragma once
+// OpenCV 4.6's FileStorage parsers are not safe on damaged input: fuzzing the model loader found
+// a YAML input that makes cv::FileStorage::open loop forever ("---t: [1, 2 ]" followed by a bad
+// key), and OSS-Fuzz reports out-of-bounds reads in its YAML key parser. So a model file is read
+// and decompressed here, checked against the strict subset of JSON / YAML that model files use,
+// and only then handed to FileStorage (from memory).
+#include <cctype>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <zlib.h>
+
+#include "tarmac/core/error.hpp"
+
+namespace tarmac::surface::detail {
+
+inline constexpr std::size_t max_model_text = std::size_t{1} << 30;  // 1 GiB uncompressed
+
+// The file's bytes, gunzipped when the name ends in .gz.
+inline std::string read_model_text(const std::filesystem::path& path) {
+  const std::string where = "model file " + path.string() + ": ";
+  if (path.string().ends_with(".gz")) {
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (!file) throw io_error("cannot read model file " + path.string());
+    std::string text;
+    char buffer[1 << 16];
+    int got;
+    while ((got = gzread(file, buffer, sizeof buffer)) > 0) {
+      text.append(buffer, std::size_t(got));
+      if (text.size() > max_model_text) break;
+    }
+    int status = Z_OK;
+    const char* message = gzerror(file, &status);
+    const bool clean_end = got == 0 && status == Z_OK;
+    gzclose(file);
+    if (text.size() > max_model_text) throw format_error(where + "larger than 1 GiB uncompressed");
+    if (!clean_end) throw format_error(where + "damaged gzip data (" + std::string(message ? message : "read error") + ")");
+    return text;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error("cannot read model file " + path.string());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > max_model_text) throw format_error(where + "larger than 1 GiB");
+  return text;
+}
+
+// A strict recogniser of JSON (RFC 8259, nesting at most 32 deep).
+class json_checker {
+ public:
+  explicit json_checker(const std::string& text) : s_(text) {}
+
+  // Empty when the text is one valid JSON object, else what is wrong and where.
+  std::string problem() {
+    space();
+    if (!at('{')) return "a JSON model file must be one object";
+    if (!value(0)) return error_;
+    space();
+    if (i_ != s_.size()) return fail("text after the top-level object"), error_;
+    return {};
+  }
+
+ private:
+  bool fail(const char* what) {
+    if (error_.empty()) error_ = std::string(what) + " at byte " + std::to_string(i_);
+    return false;
+  }
+  bool at(char c) const { return i_ < s_.size() && s_[i_] == c; }
+  void space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool literal(const char* word) {
+    for (const char* c = word; *c; ++c, ++i_)
+      if (!at(*c)) return fail("invalid literal");
+    return true;
+  }
+  bool string() {
+    ++i_;  // opening quote
+    while (i_ < s_.size() && s_[i_] != '"') {
+      const unsigned char c = static_cast<unsigned char>(s_[i_]);
+      if (c < 0x20) return fail("control character in a string");
+      if (c == '\\') {  // escapes change nothing structural, but OpenCV must not see odd ones
+        ++i_;
+        if (i_ >= s_.size() || std::string_view("\"\\/bfnrt").find(s_[i_]) == std::string_view::npos)
+          return fail("unsupported escape in a string");
+      }
+      ++i_;
+    }
+    if (!at('"')) return fail("unterminated string");
+    ++i_;
+    return true;
+  }
+  bool number() {
+    const std::size_t start = i_;
+    if (at('-')) ++i_;
+    if (!digits()) return fail("invalid number");
+    if (s_[start + (s_[start] == '-')] == '0' && i_ - start > std::size_t(1 + (s_[start] == '-'))) return fail("leading zero");
+    if (at('.')) {
+      ++i_;
+      if (!digits()) return fail("invalid number");
+    }
+    if (at('e') || at('E')) {
+      ++i_;
+      if (at('+') || at('-')) ++i_;
+      if (!digits()) return fail("invalid number");
+    }
+    return true;
+  }
+  bool digits() {
+    const std::size_t start = i_;
+    while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
+    return i_ > start;
+  }
+  bool value(int depth) {
+    if (depth > 32) return fail("nested too deep");
+    space();
+    if (i_ >= s_.size()) return fail("unexpected end");
+    const char c = s_[i_];
+    if (c == '"') return string();
+    if (c == 't') return literal("true");
+    if (c == 'f') return literal("false");
+    if (c == 'n') return literal("null");
+    if (c == '-' || std::isdigit(static_cast<unsigned char>(c))) return number();
+    if (c != '{' && c != '[') return fail("unexpected character");
+    const char close = c == '{' ? '}' : ']';
+    ++i_;
+    space();
+    if (at(close)) return ++i_, true;
+    for (;;) {
+      if (close == '}') {
+        space();
+        if (!at('"')) return fail("expected a key");
+        if (!string()) return false;
+        space();
+        if (!at(':')) return fail("expected ':'");
+        ++i_;
+      }
+      if (!value(depth + 1)) return false;
+      space();
+      if (at(',')) {
+        ++i_;
+        continue;
+      }
+      if (at(close)) return ++i_, true;
+      return fail("expected ',' or a closing bracket");
+    }
+  }
+
+  const std::string& s_;
+  std::size_t i_ = 0;
+  std::string error_;
+};
+
+// A strict check of the block YAML that cv::FileStorage writes: "%YAML:1.x", "---", then lines
+// of "key: value", "key:", "-", "- value" with space indentation, where a value is a plain
+// scalar, a double-quoted string, or a flow list "[ ... ]" of scalars that may span lines.
+inline std::string yaml_problem(const std::string& text) {
+  std::size_t line_no = 0, pos = 0;
+  bool in_list = false;
+  auto bad = [&](const char* what) { return std::string(what) + " on line " + std::to_string(line_no); };
+  auto scalar_char = [](unsigned char c) {
+    return c >= 0x80 || std::isalnum(c) || std::string_view(" .+-_()/").find(char(c)) != std::string_view::npos;
+  };
+  while (pos < text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    for (unsigned char c : line)
+      if (c < 0x20 || c == 0x7f) return bad("control character");
+    if (line_no == 1) {
+      if (!line.starts_with("%YAML:1.") && !line.starts_with("%YAML 1.")) return bad("not a YAML model file: expected %YAML:1.0");
+      continue;
+    }
+    if (line_no == 2) {
+      if (line != "---") return bad("expected '---'");
+      continue;
+    }
+    std::size_t i = line.find_first_not_of(' ');
+    if (i == std::string::npos) continue;
+    auto flow_items = [&](std::size_t from) -> std::string {  // items of a flow list, up to ']' or the line end
+      for (; from < line.size(); ++from) {
+        const unsigned char c = static_cast<unsigned char>(line[from]);
+        if (c == ']') {
+          if (line.find_first_not_of(' ', from + 1) != std::string::npos) return bad("text after ']'");
+          in_list = false;
+          return {};
+        }
+        if (c != ',' && !scalar_char(c)) return bad("unexpected character in a list");
+      }
+      return {};
+    };
+    if (in_list) {
+      if (auto p = flow_items(i); !p.empty()) return p;
+      continue;
+    }
+    if (line[i] == '-') {
+      ++i;
+      if (i == line.size()) continue;
+      if (line[i] != ' ') return bad("expected '- '");
+      i = line.find_first_not_of(' ', i);
+      if (i == std::string::npos) continue;
+    } else {
+      const std::size_t colon = line.find(':', i);
+      if (colon == std::string::npos || colon == i) return bad("expected 'key:'");
+      for (std::size_t k = i; k < colon; ++k)
+        if (!std::isalnum(static_cast<unsigned char>(line[k])) && line[k] != '_') return bad("invalid key");
+      i = colon + 1;
+      if (i < line.size() && line[i] != ' ') return bad("expected a space after ':'");
+      i = line.find_first_not_of(' ', i);
+      if (i == std::string::npos) continue;  // a map or list follows on the next lines
+    }
+    const char first = line[i];
+    if (first == '[') {
+      in_list = true;
+      if (auto p = flow_items(i + 1); !p.empty()) return p;
+    } else if (first == '"') {
+      std::size_t k = i + 1;
+      for (; k < line.size() && line[k] != '"'; ++k)
+        if (line[k] == '\\') {
+          if (k + 1 >= line.size() || std::string_view("\"\\nt").find(line[k + 1]) == std::string_view::npos)
+            return bad("unsupported escape");
+          ++k;
+        }
+      if (k >= line.size() || line.find_first_not_of(' ', k + 1) != std::string::npos) return bad("bad quoted string");
+    } else {
+      if (first == '-' && (i + 1 >= line.size() || line[i + 1] == ' ')) return bad("nested '- -' is not used in model files");
+      for (std::size_t k = i; k < line.size(); ++k)
+        if (!scalar_char(static_cast<unsigned char>(line[k]))) return bad("unexpected character in a value");
+    }
+  }
+  if (line_no < 2) return "not a YAML model file: too short";
+  if (in_list) return "unterminated list at the end of the file";
+  return {};
+}
+
+// The checked text of a model file, ready for cv::FileStorage::MEMORY.
+inline std::string checked_model_text(const std::filesystem::path& path) {
+  std::string text = read_model_text(path);
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  const std::string problem = first != std::string::npos && text[first] == '{' ? json_checker(text).problem()
+                                                                               : yaml_problem(text);
+  if (!problem.empty()) throw format_error("model file " + path.string() + ": " + problem);
+  return text;
+}
+
+}  // namespace tarmac::surface::detail
