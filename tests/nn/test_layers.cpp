@@ -110,7 +110,8 @@ TEST_CASE("relu, flatten, dense and global_avg_pool forward equal the reference"
     check_close(forward<L>(in, {}, {}, n), want);
     CHECK(std::is_same_v<flatten::bind<shape<2, 3, 5>, float>::out_shape, shape<1, 1, 30>>);
   }
-  {
+  for (const std::size_t n : {std::size_t{3}, std::size_t{9}}) {  // weight-streaming and GEMM paths
+    CAPTURE(n);
     using L = dense<37>::bind<shape<1, 1, 50>, double>;
     const auto in = random_vector(n * 50, 6), w = random_vector(50 * 37, 7), b = random_vector(37, 8);
     std::vector<double> want(n * 37);

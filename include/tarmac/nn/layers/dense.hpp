@@ -30,6 +30,7 @@ struct dense {
     using out_shape = shape<1, 1, O>;
     static constexpr std::size_t weight_count = I * O, bias_count = O, scratch_per_worker = 0, scratch_shared = 0;
     static constexpr bool in_place = false;
+    static constexpr std::size_t few_rows = 4;
 
     static layer_spec spec() { return {"dense", {Outputs}, {1, 1, O}}; }
     static std::vector<std::size_t> weight_shape() { return {I, O}; }
@@ -40,7 +41,20 @@ struct dense {
     static void forward(const detail::context<T>& ctx, const T* w, const T* b, const T* in, T* out, std::size_t n) {
       detail::parallel_ranges(ctx.pool, O, 16, [&](std::size_t o0, std::size_t o1, std::size_t) {
         for (std::size_t r = 0; r < n; ++r) std::copy(b + o0, b + o1, out + r * O + o0);
-        detail::gemm<T>(detail::op::none, detail::op::none, n, o1 - o0, I, T(1), in, I, w + o0, O, T(1), out + o0, O);
+        if (n > few_rows) {
+          detail::gemm<T>(detail::op::none, detail::op::none, n, o1 - o0, I, T(1), in, I, w + o0, O, T(1), out + o0, O);
+          return;
+        }
+        // A few rows (batch-1 latency) are bound by reading the weights once: stream them row by
+        // row; a GEMM would pack them first and read them twice.
+        for (std::size_t i = 0; i < I; ++i) {
+          const T* wi = w + i * O;
+          for (std::size_t r = 0; r < n; ++r) {
+            const T x = in[r * I + i];
+            T* y = out + r * O;
+            for (std::size_t o = o0; o < o1; ++o) y[o] += x * wi[o];
+          }
+        }
       });
     }
 
