@@ -1,7 +1,7 @@
 # Thin wrapper over CMake presets. `make demo` runs the main job, `make test` the tests.
 PACKAGES := cmake make g++ pkg-config libxtensor-dev xtensor-dev libxsimd-dev libopencv-dev libopenblas-dev \
             libbenchmark-dev doctest-dev clang libclang-rt-14-dev python3 python3-numpy python3-torch
-BENCH_PACKAGES := python3 python3-dev python3-numpy cython3
+BENCH_PACKAGES := python3 python3-dev python3-numpy cython3 python3-torch
 JOBS ?= $(shell nproc)
 DEMO := demo-output
 
@@ -29,6 +29,9 @@ bench: release bench-deps
 	build/bin/bench_nms --benchmark_out=build/bench_nms.json --benchmark_out_format=json
 	/usr/bin/python3 bench/nms_peers.py --bench-json build/bench_nms.json
 	@if [ -x build/bin/bench_nms_cuda ]; then build/bin/bench_nms_cuda; fi
+	build/bin/bench_cnn --benchmark_out=build/bench_cnn.json --benchmark_out_format=json
+	/usr/bin/python3 bench/torch_reference.py > build/torch_reference.jsonl
+	/usr/bin/python3 bench/cnn_compare.py build/bench_cnn.json build/torch_reference.jsonl
 
 # On a GPU machine with only the CUDA toolkit (DOCTEST_DIR: a folder with doctest/doctest.h when
 # doctest is not installed): the CUDA tests, under compute-sanitizer too, the benchmark, and

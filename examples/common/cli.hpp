@@ -49,6 +49,16 @@ class parser {
     return value;
   }
 
+  double real(const std::string& name, double min, double max) const {
+    const std::string& v = text(name);
+    char* end = nullptr;
+    const double value = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !(value >= min && value <= max))
+      throw invalid_argument(name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) +
+                             "], got '" + v + "'");
+    return value;
+  }
+
   std::string usage() const {
     std::string out = "usage: " + program_;
     for (const auto& o : options_) out += " [" + o.name + " " + o.value_name + "]";

@@ -1,0 +1,261 @@
+#pragma once
+// The training loop shared by tarmac-train and tarmac-train-cascade: split, balance, load
+// (threads, augmentation), train with Adam, validate every epoch, keep the best checkpoint,
+// stop early, and report (epoch lines as RTK printed them, CSV log, PNG curves, confusion matrix).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include <tarmac/core/files.hpp>
+#include <tarmac/core/progress.hpp>
+#include <tarmac/data/dataset.hpp>
+#include <tarmac/data/loader.hpp>
+#include <tarmac/image/io.hpp>
+#include <tarmac/nn.hpp>
+#include <tarmac/surface/model_file.hpp>
+
+namespace tarmac::training {
+
+namespace fs = std::filesystem;
+
+struct settings {
+  fs::path data, out;
+  std::size_t epochs = 30, iterations = 0, batch = 32, threads = 0, patience = 10;
+  double learning_rate = 1e-4, validation = 0.2, weight_decay = 0;
+  std::uint64_t seed = 1;
+  std::string net = "rtk", augment = "rtk", balance = "replicate", schedule = "constant";
+  nn::init_scheme init = nn::init_scheme::rtk;
+  fs::path log, plot;
+  bool quiet = false;  // no per-epoch lines (cascade training prints its own)
+};
+
+struct epoch_record {
+  std::size_t epoch = 0;
+  double train_loss = 0, train_accuracy = 0, validation_loss = 0, validation_accuracy = 0, seconds = 0;
+};
+
+using confusion = std::vector<std::vector<std::size_t>>;  // [true][predicted]
+
+struct result {
+  epoch_record best;
+  confusion matrix;
+  std::size_t epochs_run = 0;
+  bool interrupted = false;
+};
+
+inline std::atomic<bool>& interrupted() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+// Ctrl-C finishes the current step, keeps the best checkpoint and reports; a second one kills.
+inline void stop_on_ctrl_c() {
+  std::signal(SIGINT, [](int) {
+    interrupted() = true;
+    std::signal(SIGINT, SIG_DFL);
+  });
+}
+
+inline void print_confusion(const std::vector<class_info>& classes, const confusion& m) {
+  std::size_t width = 9;
+  for (const auto& c : classes) width = std::max(width, c.label.size() + 1);
+  std::printf("Confusion matrix (rows: true class, columns: predicted)\n%*s", int(width), "");
+  for (const auto& c : classes) std::printf(" %*s", int(width), c.label.c_str());
+  std::printf("\n");
+  for (std::size_t t = 0; t < m.size(); ++t) {
+    std::printf("%*s", int(width), classes[t].label.c_str());
+    for (std::size_t p = 0; p < m[t].size(); ++p) std::printf(" %*zu", int(width), m[t][p]);
+    std::printf("\n");
+  }
+}
+
+inline void write_log(const fs::path& path, const std::vector<epoch_record>& records) {
+  std::string csv = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,seconds\n";
+  char line[160];
+  for (const auto& r : records) {
+    std::snprintf(line, sizeof line, "%zu,%.6f,%.6f,%.6f,%.6f,%.3f\n", r.epoch, r.train_loss, r.train_accuracy,
+                  r.validation_loss, r.validation_accuracy, r.seconds);
+    csv += line;
+  }
+  write_text_atomically(path, csv);
+}
+
+// Loss (left) and accuracy (right) per epoch, training in blue and validation in orange.
+inline void write_plot(const fs::path& path, const std::vector<epoch_record>& records) {
+  const int panel_w = 480, panel_h = 320, margin = 48;
+  cv::Mat image(panel_h + 2 * margin, 2 * (panel_w + 2 * margin), CV_8UC3, cv::Scalar(255, 255, 255));
+  auto panel = [&](int x0, const char* title, auto train_value, auto validation_value, double top) {
+    const cv::Point origin(x0 + margin, margin + panel_h);
+    cv::rectangle(image, {x0 + margin, margin}, {x0 + margin + panel_w, margin + panel_h}, {0, 0, 0}, 1);
+    cv::putText(image, title, {x0 + margin, margin - 14}, cv::FONT_HERSHEY_SIMPLEX, 0.6, {0, 0, 0}, 1, cv::LINE_AA);
+    char tick[32];
+    for (int i = 0; i <= 4; ++i) {
+      const int y = origin.y - panel_h * i / 4;
+      std::snprintf(tick, sizeof tick, "%.2f", top * i / 4);
+      cv::putText(image, tick, {x0 + 4, y + 4}, cv::FONT_HERSHEY_SIMPLEX, 0.35, {80, 80, 80}, 1, cv::LINE_AA);
+      cv::line(image, {origin.x, y}, {origin.x + panel_w, y}, {225, 225, 225}, 1);
+    }
+    std::snprintf(tick, sizeof tick, "epoch %zu", records.empty() ? std::size_t(0) : records.back().epoch);
+    cv::putText(image, tick, {origin.x + panel_w - 70, origin.y + 20}, cv::FONT_HERSHEY_SIMPLEX, 0.4, {0, 0, 0}, 1, cv::LINE_AA);
+    auto point = [&](std::size_t i, double v) {
+      const double x = records.size() > 1 ? double(i) / double(records.size() - 1) : 0.5;
+      return cv::Point(origin.x + int(x * panel_w), origin.y - int(std::clamp(v / top, 0.0, 1.0) * panel_h));
+    };
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const cv::Scalar blue(200, 90, 30), orange(20, 130, 250);
+      if (i > 0) {
+        cv::line(image, point(i - 1, train_value(records[i - 1])), point(i, train_value(records[i])), blue, 2, cv::LINE_AA);
+        cv::line(image, point(i - 1, validation_value(records[i - 1])), point(i, validation_value(records[i])), orange, 2, cv::LINE_AA);
+      }
+      cv::circle(image, point(i, train_value(records[i])), 3, blue, cv::FILLED, cv::LINE_AA);
+      cv::circle(image, point(i, validation_value(records[i])), 3, orange, cv::FILLED, cv::LINE_AA);
+    }
+    cv::putText(image, "training", {origin.x + 8, margin + 18}, cv::FONT_HERSHEY_SIMPLEX, 0.45, {200, 90, 30}, 1, cv::LINE_AA);
+    cv::putText(image, "validation", {origin.x + 8, margin + 36}, cv::FONT_HERSHEY_SIMPLEX, 0.45, {20, 130, 250}, 1, cv::LINE_AA);
+  };
+  double top_loss = 0.1;
+  for (const auto& r : records) top_loss = std::max({top_loss, r.train_loss, r.validation_loss});
+  panel(0, "loss", [](const epoch_record& r) { return r.train_loss; },
+        [](const epoch_record& r) { return r.validation_loss; }, top_loss * 1.05);
+  panel(panel_w + 2 * margin, "accuracy", [](const epoch_record& r) { return r.train_accuracy; },
+        [](const epoch_record& r) { return r.validation_accuracy; }, 1.0);
+  image::write_image(path, image);
+}
+
+// Validation pass: loss, accuracy and the confusion matrix of the current parameters.
+template <class Net>
+epoch_record validate(Net& net, const std::vector<data::sample>& samples, const std::vector<std::size_t>& items,
+                      const data::loader_options& base, confusion& matrix) {
+  for (auto& row : matrix) std::fill(row.begin(), row.end(), 0);
+  epoch_record r;
+  if (items.empty()) return r;
+  data::loader_options options = base;
+  options.shuffle = false;
+  options.view_mode = data::views::original;
+  options.augment = {};
+  data::batch_loader loader(samples, items, options);
+  std::size_t n = 0, correct = 0;
+  while (const data::batch* b = loader.next()) {
+    const auto p = net.predict(b->images);
+    for (std::size_t i = 0; i < b->size; ++i) {
+      std::size_t best = 0;
+      for (std::size_t k = 1; k < Net::classes; ++k)
+        if (p(i, k) > p(i, best)) best = k;
+      r.validation_loss -= std::log(std::max(double(p(i, b->labels[i])), 1e-12));
+      correct += best == b->labels[i];
+      ++matrix[b->labels[i]][best];
+      ++n;
+    }
+  }
+  r.validation_loss /= double(std::max<std::size_t>(n, 1));
+  r.validation_accuracy = double(correct) / double(std::max<std::size_t>(n, 1));
+  return r;
+}
+
+template <class Net>
+result train(const settings& s, const data::folder_dataset& dataset) {
+  const auto& samples = dataset.samples();
+  const std::size_t k = dataset.classes().size();
+  if (k != Net::classes) throw invalid_argument("training: the network has " + std::to_string(Net::classes) + " outputs for " + std::to_string(k) + " classes");
+  const data::split_indices split = data::stratified_split(samples, k, s.validation, s.seed);
+  const auto counts = data::class_counts(samples, split.train, k);
+  for (std::size_t c = 0; c < k; ++c)
+    if (counts[c] == 0)
+      throw invalid_argument("class " + dataset.classes()[c].id + " has no training images after the validation split");
+
+  data::loader_options options;
+  options.batch_size = s.batch;
+  options.seed = s.seed;
+  if (s.augment == "rtk") options.view_mode = data::views::rtk_three;
+  else if (s.augment == "strong") options.augment = image::augmenter::strong();
+  else if (s.augment != "none") throw invalid_argument("--augment must be rtk, strong or none, got '" + s.augment + "'");
+  std::vector<float> loss_weights;
+  if (s.balance == "weights")
+    for (double w : data::class_weights(counts)) loss_weights.push_back(float(w * double(k)));
+  if (s.schedule != "constant" && s.schedule != "cosine")
+    throw invalid_argument("--schedule must be constant or cosine, got '" + s.schedule + "'");
+  if (s.balance != "weights" && s.balance != "replicate" && s.balance != "sample" && s.balance != "none")
+    throw invalid_argument("--balance must be replicate, weights, sample or none, got '" + s.balance + "'");
+
+  Net net({.threads = s.threads, .init = s.init, .seed = s.seed});
+  nn::adam<float> optimiser({.learning_rate = s.learning_rate, .weight_decay = s.weight_decay});
+  surface::model_metadata meta{dataset.classes(), options.roi,
+                               "tarmac-train --net " + s.net + " --augment " + s.augment + " --balance " + s.balance +
+                                   " --lr " + std::to_string(s.learning_rate) + " --schedule " + s.schedule +
+                                   " --batch " + std::to_string(s.batch) +
+                                   " --seed " + std::to_string(s.seed)};
+  result out;
+  out.matrix.assign(k, std::vector<std::size_t>(k, 0));
+  confusion matrix = out.matrix;
+  std::vector<epoch_record> records;
+  std::size_t steps = 0, since_best = 0;
+  const std::size_t epochs = s.iterations ? std::size_t(-1) : s.epochs;
+  bool saved = false;
+  for (std::size_t epoch = 1; epoch <= epochs && !interrupted(); ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    if (s.schedule == "cosine" && !s.iterations)  // from the base rate down to 1% of it over --epochs
+      optimiser.settings().learning_rate =
+          s.learning_rate * (0.01 + 0.99 * 0.5 * (1 + std::cos(M_PI * double(epoch - 1) / double(std::max<std::size_t>(1, s.epochs - 1)))));
+    std::vector<std::size_t> items = split.train;
+    if (s.balance == "replicate") items = data::replicate(samples, split.train, data::replication_factors(counts));
+    if (s.balance == "sample")
+      items = data::weighted_draw(samples, split.train, data::class_weights(counts), split.train.size(), s.seed + epoch);
+    data::batch_loader loader(samples, items, options, epoch);
+    progress_bar bar("epoch " + std::to_string(epoch), loader.items(), "images");
+    epoch_record r;
+    r.epoch = epoch;
+    std::size_t seen = 0;
+    while (const data::batch* b = loader.next()) {
+      if (interrupted() || (s.iterations && steps == s.iterations)) break;
+      const nn::step_result step = net.train_step(b->images, b->labels, optimiser, loss_weights);
+      r.train_loss += step.loss * double(b->size);
+      r.train_accuracy += step.accuracy * double(b->size);
+      seen += b->size;
+      ++steps;
+      bar.advance(b->size);
+    }
+    bar.finish();
+    for (const auto& f : loader.failures()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+    if (seen == 0) break;
+    r.train_loss /= double(seen);
+    r.train_accuracy /= double(seen);
+    const epoch_record v = validate(net, samples, split.validation, options, matrix);
+    r.validation_loss = v.validation_loss;
+    r.validation_accuracy = v.validation_accuracy;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    records.push_back(r);
+    out.epochs_run = epoch;
+    if (!s.quiet)
+      std::printf("Training Epoch %zu --- Training Accuracy: %5.1f%%, Validation Accuracy: %5.1f%%,  Validation Loss: %.3f\n",
+                  epoch, 100 * r.train_accuracy, 100 * r.validation_accuracy, r.validation_loss);
+    std::fflush(stdout);
+    const bool better = !saved || split.validation.empty() || r.validation_accuracy > out.best.validation_accuracy ||
+                        (r.validation_accuracy == out.best.validation_accuracy && r.validation_loss < out.best.validation_loss);
+    if (better) {
+      surface::save_model(s.out, net, meta);  // temp + rename: never half-written
+      saved = true;
+      out.best = r;
+      out.matrix = matrix;
+      since_best = 0;
+    } else if (s.patience && ++since_best >= s.patience) {
+      if (!s.quiet) std::printf("Early stop: validation accuracy has not improved for %zu epochs\n", s.patience);
+      break;
+    }
+    if (!s.log.empty()) write_log(s.log, records);
+    if (!s.plot.empty()) write_plot(s.plot, records);
+    if (s.iterations && steps == s.iterations) break;
+  }
+  out.interrupted = interrupted();
+  if (!saved) throw error("training stopped before the first epoch finished: no model was written");
+  return out;
+}
+
+}  // namespace tarmac::training
