@@ -153,8 +153,26 @@ void conv_kernel(benchmark::State& state) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The ceiling: OpenBLAS sgemm on large squares (1024^3), the threads each multiplying a slice of rows.
+void sgemm_ceiling(benchmark::State& state) {
+  const auto threads = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t n = 1024;
+  tarmac::thread_pool pool(threads);
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  for (auto _ : state) {
+    pool.run(threads, [&](std::size_t t, std::size_t) {
+      const std::size_t r0 = n * t / threads, r1 = n * (t + 1) / threads;
+      nn::detail::gemm<float>(nn::detail::op::none, nn::detail::op::none, r1 - r0, n, n, 1.f, a.data() + r0 * n, n,
+                              b.data(), n, 0.f, c.data() + r0 * n, n);
+    });
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * n * n / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
+BENCHMARK(sgemm_ceiling)->Name("openblas_sgemm_1024")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(train)->Name("rtk_train_batch32")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(infer)->Name("rtk_infer")->ArgNames({"batch", "threads"})->Args({32, 1})->Args({32, 2})->Args({1, 1})->Args({1, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(infer_opencv_dnn)->Name("opencv_dnn_infer")->ArgNames({"batch", "threads"})->Args({32, 1})->Args({32, 2})->Args({1, 1})->Args({1, 2})->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -1,18 +1,28 @@
 #!/usr/bin/env python3
 """Prints tarmac's RTK-network rates (bench_cnn JSON) beside PyTorch's (torch_reference.py JSON
 lines) and OpenCV dnn's, from one `make bench` run, with the ratios the CNN issue sets goals on.
+Given several rounds (run alternately: tarmac, PyTorch, tarmac, PyTorch, ...), each rate is the best
+of its rounds: on a VM whose neighbours take CPU time, the best round is the least disturbed one.
 
-usage: bench/cnn_compare.py BENCH_CNN.json TORCH.jsonl
+usage: bench/cnn_compare.py --bench BENCH_CNN.json [...] --torch TORCH.jsonl [...]
 """
+import argparse
 import json
-import sys
 
 
 def main():
-    bench = json.load(open(sys.argv[1]))["benchmarks"]
-    torch_rows = [json.loads(line) for line in open(sys.argv[2]) if line.startswith("{")]
-    rate = {b["name"]: b["items_per_second"] for b in bench if "items_per_second" in b}
-    gflops = {b["name"]: b.get("GFLOP/s", 0) for b in bench}
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bench", nargs="+", required=True)
+    parser.add_argument("--torch", nargs="+", required=True)
+    args = parser.parse_args()
+    rate, gflops = {}, {}
+    for path in args.bench:
+        for b in json.load(open(path))["benchmarks"]:
+            if "items_per_second" in b and b["items_per_second"] > rate.get(b["name"], 0):
+                rate[b["name"]], gflops[b["name"]] = b["items_per_second"], b.get("GFLOP/s", 0)
+            elif "GFLOP/s" in b and "items_per_second" not in b:
+                gflops[b["name"]] = max(gflops.get(b["name"], 0), b["GFLOP/s"])
+    torch_rows = [json.loads(line) for path in args.torch for line in open(path) if line.startswith("{")]
 
     def torch_rate(name, threads, config):
         rows = [r["items_per_second"] for r in torch_rows
@@ -33,6 +43,10 @@ def main():
     b1 = rate.get("rtk_infer/batch:1/threads:2/real_time")
     if b1:
         print(f"batch-1 latency, 2 threads: {1000 / b1:.2f} ms")
+    for t in (1, 2):
+        ceiling = gflops.get(f"openblas_sgemm_1024/threads:{t}/real_time")
+        if ceiling:
+            print(f"OpenBLAS sgemm 1024^3 ceiling, {t} thread(s): {ceiling:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":
