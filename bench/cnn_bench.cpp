@@ -120,7 +120,7 @@ void infer_opencv_dnn(benchmark::State& state) {
 template <std::size_t H, std::size_t C, std::size_t F, bool Tile>
 void conv_kernel(benchmark::State& state) {
   constexpr std::size_t n = 8, K = 3;
-  using layer = nn::conv2d<F, K>::template bind<nn::shape<H, H, C>, float>;
+  using layer = typename nn::conv2d<F, K>::template bind<nn::shape<H, H, C>, float>;
   tarmac::thread_pool pool(1);
   std::vector<float> in(n * H * H * C, 0.5f), w(K * K * C * F, 0.01f), b(F, 0.f), out(n * H * H * F);
   std::vector<float> scratch(layer::scratch_per_worker + layer::scratch_shared);

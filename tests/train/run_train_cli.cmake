@@ -18,7 +18,7 @@ foreach(net gap rtk)
     message(FATAL_ERROR "tarmac-train --net ${net} failed (${rc}): ${out}${err}")
   endif()
   foreach(expected "Training Epoch 1 --- Training Accuracy: +[0-9.]+%, Validation Accuracy: +[0-9.]+%,  Validation Loss: [0-9.]+"
-                   "Training Epoch 2 ---" "Confusion matrix" "regular +[0-9]+ +[0-9]+" "Best: epoch [12]")
+                   "Training Epoch 2 ---" "Confusion matrix" "unpaved \\(regular\\) +[0-9]+ +[0-9]+" "Best: epoch [12]")
     if(NOT out MATCHES "${expected}")
       message(FATAL_ERROR "tarmac-train --net ${net}: output lacks '${expected}':\n${out}")
     endif()

@@ -16,16 +16,22 @@
 namespace tarmac::nn {
 
 namespace detail {
-inline void require(bool ok, const std::string& what) {
-  if (!ok) throw invalid_argument(what);
-}
+// Checks run every step: messages are built only on failure, so a step allocates nothing.
 template <class T>
 void check_sizes(const std::vector<T>& state, std::size_t params, std::size_t grads, const char* who) {
-  require(params == grads, std::string(who) + ": " + std::to_string(params) + " parameters but " +
-                               std::to_string(grads) + " gradients");
-  require(state.empty() || state.size() == params,
-          std::string(who) + ": state was sized for " + std::to_string(state.size()) + " parameters, this step has " +
-              std::to_string(params) + " (one optimiser per network)");
+  if (params != grads)
+    throw invalid_argument(std::string(who) + ": " + std::to_string(params) + " parameters but " +
+                           std::to_string(grads) + " gradients");
+  if (!state.empty() && state.size() != params)
+    throw invalid_argument(std::string(who) + ": state was sized for " + std::to_string(state.size()) +
+                           " parameters, this step has " + std::to_string(params) + " (one optimiser per network)");
+}
+inline void check_rate(double rate, const char* who) {
+  if (!(std::isfinite(rate) && rate > 0))
+    throw invalid_argument(std::string(who) + ": learning_rate must be positive, got " + std::to_string(rate));
+}
+inline void check_decay(double decay, const char* who) {
+  if (!(decay >= 0 && std::isfinite(decay))) throw invalid_argument(std::string(who) + ": weight_decay must be >= 0");
 }
 }  // namespace detail
 
@@ -65,13 +71,11 @@ class adam {
 
  private:
   void validate() const {
-    detail::require(std::isfinite(options_.learning_rate) && options_.learning_rate > 0,
-                    "adam: learning_rate must be positive, got " + std::to_string(options_.learning_rate));
-    detail::require(options_.beta1 >= 0 && options_.beta1 < 1 && options_.beta2 >= 0 && options_.beta2 < 1,
-                    "adam: beta1 and beta2 must be in [0, 1)");
-    detail::require(options_.epsilon > 0, "adam: epsilon must be positive");
-    detail::require(options_.weight_decay >= 0 && std::isfinite(options_.weight_decay),
-                    "adam: weight_decay must be >= 0");
+    detail::check_rate(options_.learning_rate, "adam");
+    if (!(options_.beta1 >= 0 && options_.beta1 < 1 && options_.beta2 >= 0 && options_.beta2 < 1))
+      throw invalid_argument("adam: beta1 and beta2 must be in [0, 1)");
+    if (!(options_.epsilon > 0)) throw invalid_argument("adam: epsilon must be positive");
+    detail::check_decay(options_.weight_decay, "adam");
   }
   options options_;
   std::vector<T> m_, v_;
@@ -109,10 +113,9 @@ class sgd {
 
  private:
   void validate() const {
-    detail::require(std::isfinite(options_.learning_rate) && options_.learning_rate > 0,
-                    "sgd: learning_rate must be positive, got " + std::to_string(options_.learning_rate));
-    detail::require(options_.momentum >= 0 && options_.momentum < 1, "sgd: momentum must be in [0, 1)");
-    detail::require(options_.weight_decay >= 0 && std::isfinite(options_.weight_decay), "sgd: weight_decay must be >= 0");
+    detail::check_rate(options_.learning_rate, "sgd");
+    if (!(options_.momentum >= 0 && options_.momentum < 1)) throw invalid_argument("sgd: momentum must be in [0, 1)");
+    detail::check_decay(options_.weight_decay, "sgd");
   }
   options options_;
   std::vector<T> velocity_;

@@ -34,10 +34,11 @@ inline std::string read_model_text(const std::filesystem::path& path) {
     }
     int status = Z_OK;
     const char* message = gzerror(file, &status);
+    const std::string reason = message && *message ? message : "read error";  // freed by gzclose
     const bool clean_end = got == 0 && status == Z_OK;
     gzclose(file);
     if (text.size() > max_model_text) throw format_error(where + "larger than 1 GiB uncompressed");
-    if (!clean_end) throw format_error(where + "damaged gzip data (" + std::string(message ? message : "read error") + ")");
+    if (!clean_end) throw format_error(where + "damaged gzip data (" + reason + ")");
     return text;
   }
   std::ifstream in(path, std::ios::binary);
