@@ -24,3 +24,21 @@ function(expect_file path min_bytes)
     message(FATAL_ERROR "${path} holds ${size} bytes, expected at least ${min_bytes}")
   endif()
 endfunction()
+
+# No temporary file (name.tmp-N.ext) is left anywhere below dir.
+function(expect_no_leftovers dir)
+  file(GLOB_RECURSE leftovers ${dir}/*.tmp-*)
+  if(leftovers)
+    message(FATAL_ERROR "temporary files left behind: ${leftovers}")
+  endif()
+endfunction()
+
+# A fresh work folder with a generated data set in WORK_DIR/synth (extra tarmac-synth flags in ARGN).
+function(make_synthetic_data synth work_dir)
+  file(REMOVE_RECURSE ${work_dir})
+  file(MAKE_DIRECTORY ${work_dir})
+  execute_process(COMMAND ${synth} --out ${work_dir}/synth --size 176x144 ${ARGN} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "tarmac-synth failed: ${err}")
+  endif()
+endfunction()

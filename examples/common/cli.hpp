@@ -1,9 +1,11 @@
 #pragma once
 // The command-line conventions every tarmac tool shares: --name value options with defaults,
 // --help, errors printed as "tool: error: ..." with exit code 2 for bad usage or input.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +24,20 @@ class parser {
     values_[name] = default_value;
   }
 
+  // An option without a value: present or not.
+  void flag(const std::string& name, const std::string& help) {
+    options_.push_back({name, "", help, "off"});
+    values_[name] = "";
+    flags_.push_back(name);
+  }
+
+  bool enabled(const std::string& name) const { return values_.at(name) == "on"; }
+
+  // A required argument given by position (INPUT, OUTPUT), in the order declared.
+  void positional(const std::string& name, const std::string& help) { positionals_.push_back({name, "", help, ""}); }
+
+  const std::string& argument(std::size_t index) const { return arguments_.at(index); }
+
   // Returns false when --help was asked for (usage already printed).
   bool parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
@@ -30,10 +46,20 @@ class parser {
         std::printf("%s", usage().c_str());
         return false;
       }
+      if (!arg.starts_with("--") && arguments_.size() < positionals_.size()) {
+        arguments_.push_back(arg);
+        continue;
+      }
       if (!values_.count(arg)) throw invalid_argument("unknown argument '" + arg + "' (see --help)");
+      if (std::find(flags_.begin(), flags_.end(), arg) != flags_.end()) {
+        values_[arg] = "on";
+        continue;
+      }
       if (i + 1 >= argc) throw invalid_argument("option " + arg + " needs a value (see --help)");
       values_[arg] = argv[++i];
     }
+    if (arguments_.size() < positionals_.size())
+      throw invalid_argument(positionals_[arguments_.size()].name + " is required (see --help)");
     return true;
   }
 
@@ -61,8 +87,11 @@ class parser {
 
   std::string usage() const {
     std::string out = "usage: " + program_;
-    for (const auto& o : options_) out += " [" + o.name + " " + o.value_name + "]";
-    out += "\n\n" + summary_ + "\n\noptions:\n";
+    for (const auto& o : options_) out += " [" + o.name + (o.value_name.empty() ? "" : " " + o.value_name) + "]";
+    for (const auto& p : positionals_) out += " " + p.name;
+    out += "\n\n" + summary_ + "\n\n";
+    for (const auto& p : positionals_) out += "  " + p.name + std::string(p.name.size() < 29 ? 29 - p.name.size() : 1, ' ') + p.help + "\n";
+    out += "options:\n";
     for (const auto& o : options_)
       out += "  " + o.name + " " + o.value_name + std::string(o.name.size() + o.value_name.size() < 22 ? 22 - o.name.size() - o.value_name.size() : 1, ' ') +
              o.help + " (default: " + o.default_value + ")\n";
@@ -76,8 +105,18 @@ class parser {
   };
   std::string program_, summary_;
   std::vector<spec> options_;
+  std::vector<std::string> flags_;
+  std::vector<spec> positionals_;
+  std::vector<std::string> arguments_;
   std::map<std::string, std::string> values_;
 };
+
+// Fails before any work when an output's folder does not exist.
+inline void check_output_folder(const std::filesystem::path& p, const char* option) {
+  const std::filesystem::path folder = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+  if (!std::filesystem::is_directory(folder))
+    throw invalid_argument(std::string(option) + " " + p.string() + ": folder " + folder.string() + " does not exist");
+}
 
 // Runs a tool's body; a tarmac::error becomes "tool: error: ..." on stderr and exit code 2.
 template <class Body>

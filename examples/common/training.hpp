@@ -31,7 +31,7 @@ struct settings {
   std::size_t epochs = 30, iterations = 0, batch = 32, threads = 0, patience = 10;
   double learning_rate = 1e-4, validation = 0.2, weight_decay = 0;
   std::uint64_t seed = 1;
-  std::string net = "rtk", augment = "rtk", balance = "replicate", schedule = "constant";
+  std::string net = "rtk", augment = "rtk", balance = "replicate", schedule = "constant", select = "balanced";
   nn::init_scheme init = nn::init_scheme::rtk;
   fs::path log, plot;
   bool quiet = false;  // no per-epoch lines (cascade training prints its own)
@@ -39,16 +39,23 @@ struct settings {
 
 struct epoch_record {
   std::size_t epoch = 0;
-  double train_loss = 0, train_accuracy = 0, validation_loss = 0, validation_accuracy = 0, seconds = 0;
+  double train_loss = 0, train_accuracy = 0, validation_loss = 0, validation_accuracy = 0,
+         validation_balanced_accuracy = 0, seconds = 0;
 };
 
-using confusion = std::vector<std::vector<std::size_t>>;  // [true][predicted]
+// One held-out image's outcome (cross-validation reports and contact sheets use them).
+struct prediction {
+  std::size_t sample = 0, predicted = 0;
+  float probability = 0;
+};
 
 struct result {
   epoch_record best;
-  confusion matrix;
+  nn::confusion_matrix matrix;  // validation, at the best epoch
   std::size_t epochs_run = 0;
   bool interrupted = false;
+  nn::confusion_matrix test;  // the held-out items, with the best parameters
+  std::vector<prediction> test_predictions;
 };
 
 inline std::atomic<bool>& interrupted() {
@@ -64,25 +71,25 @@ inline void stop_on_ctrl_c() {
   });
 }
 
-inline void print_confusion(const std::vector<class_info>& classes, const confusion& m) {
+inline void print_confusion(const std::vector<class_info>& classes, const nn::confusion_matrix& m) {
   std::size_t width = 9;
   for (const auto& c : classes) width = std::max(width, c.label.size() + 1);
   std::printf("Confusion matrix (rows: true class, columns: predicted)\n%*s", int(width), "");
   for (const auto& c : classes) std::printf(" %*s", int(width), c.label.c_str());
   std::printf("\n");
-  for (std::size_t t = 0; t < m.size(); ++t) {
+  for (std::size_t t = 0; t < m.classes(); ++t) {
     std::printf("%*s", int(width), classes[t].label.c_str());
-    for (std::size_t p = 0; p < m[t].size(); ++p) std::printf(" %*zu", int(width), m[t][p]);
+    for (std::size_t p = 0; p < m.classes(); ++p) std::printf(" %*zu", int(width), m(t, p));
     std::printf("\n");
   }
 }
 
 inline void write_log(const fs::path& path, const std::vector<epoch_record>& records) {
-  std::string csv = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,seconds\n";
+  std::string csv = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,validation_balanced_accuracy,seconds\n";
   char line[160];
   for (const auto& r : records) {
-    std::snprintf(line, sizeof line, "%zu,%.6f,%.6f,%.6f,%.6f,%.3f\n", r.epoch, r.train_loss, r.train_accuracy,
-                  r.validation_loss, r.validation_accuracy, r.seconds);
+    std::snprintf(line, sizeof line, "%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f\n", r.epoch, r.train_loss, r.train_accuracy,
+                  r.validation_loss, r.validation_accuracy, r.validation_balanced_accuracy, r.seconds);
     csv += line;
   }
   write_text_atomically(path, csv);
@@ -130,11 +137,12 @@ inline void write_plot(const fs::path& path, const std::vector<epoch_record>& re
   image::write_image(path, image);
 }
 
-// Validation pass: loss, accuracy and the confusion matrix of the current parameters.
-template <class Net>
-epoch_record validate(Net& net, const std::vector<data::sample>& samples, const std::vector<std::size_t>& items,
-                      const data::loader_options& base, confusion& matrix) {
-  for (auto& row : matrix) std::fill(row.begin(), row.end(), 0);
+// Loss, accuracy and confusion of the current parameters on items (original views, in order);
+// on_prediction(sample, predicted, probability) sees each image's outcome.
+template <class Net, class OnPrediction>
+epoch_record evaluate(Net& net, const std::vector<data::sample>& samples, const std::vector<std::size_t>& items,
+                      const data::loader_options& base, nn::confusion_matrix& matrix, OnPrediction&& on_prediction) {
+  matrix.clear();
   epoch_record r;
   if (items.empty()) return r;
   data::loader_options options = base;
@@ -142,7 +150,7 @@ epoch_record validate(Net& net, const std::vector<data::sample>& samples, const 
   options.view_mode = data::views::original;
   options.augment = {};
   data::batch_loader loader(samples, items, options);
-  std::size_t n = 0, correct = 0;
+  std::size_t n = 0;
   while (const data::batch* b = loader.next()) {
     const auto p = net.predict(b->images);
     for (std::size_t i = 0; i < b->size; ++i) {
@@ -150,26 +158,28 @@ epoch_record validate(Net& net, const std::vector<data::sample>& samples, const 
       for (std::size_t k = 1; k < Net::classes; ++k)
         if (p(i, k) > p(i, best)) best = k;
       r.validation_loss -= std::log(std::max(double(p(i, b->labels[i])), 1e-12));
-      correct += best == b->labels[i];
-      ++matrix[b->labels[i]][best];
+      matrix.add(b->labels[i], best);
+      on_prediction(b->samples[i], best, float(p(i, best)));
       ++n;
     }
   }
   r.validation_loss /= double(std::max<std::size_t>(n, 1));
-  r.validation_accuracy = double(correct) / double(std::max<std::size_t>(n, 1));
+  r.validation_accuracy = n ? matrix.accuracy() : 0.0;
+  r.validation_balanced_accuracy = n ? matrix.balanced_accuracy() : 0.0;
   return r;
 }
 
+// Trains on split.train, picks the best epoch on split.validation, writes it to s.out (unless
+// empty) and, when test items are given, evaluates the best parameters on them.
 template <class Net>
-result train(const settings& s, const data::folder_dataset& dataset) {
-  const auto& samples = dataset.samples();
-  const std::size_t k = dataset.classes().size();
+result train(const settings& s, const std::vector<class_info>& classes, const std::vector<data::sample>& samples,
+             const data::split_indices& split, const std::vector<std::size_t>& test = {}) {
+  const std::size_t k = classes.size();
   if (k != Net::classes) throw invalid_argument("training: the network has " + std::to_string(Net::classes) + " outputs for " + std::to_string(k) + " classes");
-  const data::split_indices split = data::stratified_split(samples, k, s.validation, s.seed);
   const auto counts = data::class_counts(samples, split.train, k);
   for (std::size_t c = 0; c < k; ++c)
     if (counts[c] == 0)
-      throw invalid_argument("class " + dataset.classes()[c].id + " has no training images after the validation split");
+      throw invalid_argument("class " + classes[c].id + " has no training images after the validation split");
 
   data::loader_options options;
   options.batch_size = s.batch;
@@ -187,14 +197,15 @@ result train(const settings& s, const data::folder_dataset& dataset) {
 
   Net net({.threads = s.threads, .init = s.init, .seed = s.seed});
   nn::adam<float> optimiser({.learning_rate = s.learning_rate, .weight_decay = s.weight_decay});
-  surface::model_metadata meta{dataset.classes(), options.roi,
+  surface::model_metadata meta{classes, options.roi,
                                "tarmac-train --net " + s.net + " --augment " + s.augment + " --balance " + s.balance +
                                    " --lr " + std::to_string(s.learning_rate) + " --schedule " + s.schedule +
                                    " --batch " + std::to_string(s.batch) +
                                    " --seed " + std::to_string(s.seed)};
   result out;
-  out.matrix.assign(k, std::vector<std::size_t>(k, 0));
-  confusion matrix = out.matrix;
+  out.matrix = out.test = nn::confusion_matrix(k);
+  nn::confusion_matrix matrix(k);
+  std::vector<float> best_parameters;
   std::vector<epoch_record> records;
   std::size_t steps = 0, since_best = 0;
   const std::size_t epochs = s.iterations ? std::size_t(-1) : s.epochs;
@@ -227,9 +238,10 @@ result train(const settings& s, const data::folder_dataset& dataset) {
     if (seen == 0) break;
     r.train_loss /= double(seen);
     r.train_accuracy /= double(seen);
-    const epoch_record v = validate(net, samples, split.validation, options, matrix);
+    const epoch_record v = evaluate(net, samples, split.validation, options, matrix, [](auto...) {});
     r.validation_loss = v.validation_loss;
     r.validation_accuracy = v.validation_accuracy;
+    r.validation_balanced_accuracy = v.validation_balanced_accuracy;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     records.push_back(r);
     out.epochs_run = epoch;
@@ -237,16 +249,22 @@ result train(const settings& s, const data::folder_dataset& dataset) {
       std::printf("Training Epoch %zu --- Training Accuracy: %5.1f%%, Validation Accuracy: %5.1f%%,  Validation Loss: %.3f\n",
                   epoch, 100 * r.train_accuracy, 100 * r.validation_accuracy, r.validation_loss);
     std::fflush(stdout);
-    const bool better = !saved || split.validation.empty() || r.validation_accuracy > out.best.validation_accuracy ||
-                        (r.validation_accuracy == out.best.validation_accuracy && r.validation_loss < out.best.validation_loss);
+    // The checkpoint criterion: balanced accuracy by default, as plain accuracy rewards the majority class.
+    const auto score = [&](const epoch_record& e) {
+      return s.select == "balanced" ? e.validation_balanced_accuracy : e.validation_accuracy;
+    };
+    const bool better = !saved || split.validation.empty() || score(r) > score(out.best) ||
+                        (score(r) == score(out.best) && r.validation_loss < out.best.validation_loss);
     if (better) {
-      surface::save_model(s.out, net, meta);  // temp + rename: never half-written
+      if (!s.out.empty()) surface::save_model(s.out, net, meta);  // temp + rename: never half-written
+      best_parameters.assign(net.parameters().begin(), net.parameters().end());
       saved = true;
       out.best = r;
       out.matrix = matrix;
       since_best = 0;
     } else if (s.patience && ++since_best >= s.patience) {
-      if (!s.quiet) std::printf("Early stop: validation accuracy has not improved for %zu epochs\n", s.patience);
+      if (!s.quiet) std::printf("Early stop: validation %s has not improved for %zu epochs\n",
+                                s.select == "balanced" ? "balanced accuracy" : "accuracy", s.patience);
       break;
     }
     if (!s.log.empty()) write_log(s.log, records);
@@ -255,6 +273,12 @@ result train(const settings& s, const data::folder_dataset& dataset) {
   }
   out.interrupted = interrupted();
   if (!saved) throw error("training stopped before the first epoch finished: no model was written");
+  if (!test.empty()) {
+    std::copy(best_parameters.begin(), best_parameters.end(), net.parameters().begin());
+    evaluate(net, samples, test, options, out.test, [&](std::size_t sample, std::size_t predicted, float p) {
+      out.test_predictions.push_back({sample, predicted, p});
+    });
+  }
   return out;
 }
 

@@ -39,14 +39,6 @@ cv::Size parse_size(const std::string& text) {
   return {w, h};
 }
 
-std::string quality_folder(road_type t, road_quality q) {
-  // RTK names: 01asphalt(Good), 02asphalt(Regular), 03asphalt(Bad); unpaved starts at Regular.
-  const int number = int(q) + (t == road_type::unpaved ? 0 : 1);
-  std::string label = name(q);
-  label[0] = char(std::toupper(label[0]));
-  return "0" + std::to_string(number) + name(t) + "(" + label + ")";
-}
-
 // One row per type and quality: the frame, its ROI, the RTK brighter and darker views, and a
 // strong random augmentation of the ROI.
 cv::Mat preview(std::uint64_t seed, const scene_options& options) {
@@ -110,11 +102,11 @@ int main(int argc, char** argv) {
       road_quality quality;
     };
     std::vector<job> jobs;
-    for (road_type t : road_types) jobs.push_back({out / "training_data_type" / name(t), t, true, road_quality::regular});
+    for (road_type t : road_types) jobs.push_back({out / "training_data_type" / tarmac::surface::type_folder(t), t, true, road_quality::regular});
     for (road_type t : road_types)
       for (road_quality q : road_qualities)
         if (has_quality(t, q))
-          jobs.push_back({out / ("training_data_" + name(t) + "_quality") / quality_folder(t, q), t, false, q});
+          jobs.push_back({out / tarmac::surface::quality_root(t) / tarmac::surface::quality_folder(t, q), t, false, q});
 
     tarmac::progress_bar bar("tarmac-synth", jobs.size() * per_class + drive_frames, "frames");
     for (std::size_t j = 0; j < jobs.size() && per_class > 0; ++j) {

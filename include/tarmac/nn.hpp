@@ -5,6 +5,7 @@
 #include "tarmac/nn/layers/dense.hpp"
 #include "tarmac/nn/layers/pooling.hpp"
 #include "tarmac/nn/loss.hpp"
+#include "tarmac/nn/metrics.hpp"
 #include "tarmac/nn/network.hpp"
 #include "tarmac/nn/optimiser.hpp"
 #include "tarmac/nn/shape.hpp"

@@ -6,3 +6,4 @@
 #include "tarmac/nms.hpp"
 #include "tarmac/nn.hpp"
 #include "tarmac/surface.hpp"
+#include "tarmac/video.hpp"

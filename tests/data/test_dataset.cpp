@@ -2,6 +2,7 @@
 
 #include "../rtk_sample.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -77,6 +78,85 @@ TEST_CASE("stratified_split keeps class proportions, is seeded, and partitions t
   CHECK(all.size() == 100);
   CHECK_THROWS_AS(data::stratified_split(samples, 3, 1.0), tarmac::invalid_argument);
   CHECK_THROWS_AS(data::stratified_split(samples, 2, 0.2), tarmac::invalid_argument);
+}
+
+TEST_CASE("stratified_split of a subset uses only that subset") {
+  std::vector<data::sample> samples;
+  for (std::size_t i = 0; i < 60; ++i) samples.push_back({"x", i % 3});
+  std::vector<std::size_t> subset;
+  for (std::size_t i = 0; i < 60; i += 2) subset.push_back(i);  // 10 of each class
+  const auto s = data::stratified_split(samples, 3, 0.2, 1, subset);
+  CHECK(data::class_counts(samples, s.validation, 3) == std::vector<std::size_t>{2, 2, 2});
+  CHECK(data::class_counts(samples, s.train, 3) == std::vector<std::size_t>{8, 8, 8});
+  for (std::size_t i : s.train) CHECK(i % 2 == 0);
+  for (std::size_t i : s.validation) CHECK(i % 2 == 0);
+  // The whole-set overload is the subset overload on every index (same seed, same split).
+  std::vector<std::size_t> all(60);
+  for (std::size_t i = 0; i < 60; ++i) all[i] = i;
+  CHECK(data::stratified_split(samples, 3, 0.2, 4).validation == data::stratified_split(samples, 3, 0.2, 4, all).validation);
+  CHECK_THROWS_WITH_AS(data::stratified_split(samples, 3, 0.2, 1, {0, 60}), doctest::Contains("index 60"), tarmac::invalid_argument);
+}
+
+TEST_CASE("stratified_folds partitions the samples with each class spread evenly over the folds") {
+  std::vector<data::sample> samples;  // 50 / 24 / 24, as the real RTK sample
+  for (std::size_t i = 0; i < 98; ++i) samples.push_back({"x", i < 50 ? 0u : i < 74 ? 1u : 2u});
+  const auto folds = data::stratified_folds(samples, 3, 5, 7);
+  REQUIRE(folds.size() == 5);
+  std::set<std::size_t> seen;
+  std::size_t smallest = 98, largest = 0;
+  for (const auto& fold : folds) {
+    for (std::size_t i : fold) CHECK(seen.insert(i).second);  // disjoint
+    smallest = std::min(smallest, fold.size());
+    largest = std::max(largest, fold.size());
+    const auto n = data::class_counts(samples, fold, 3);
+    CHECK(n[0] >= 10);  // 50 / 5
+    CHECK(n[0] <= 10);
+    CHECK(n[1] >= 4);   // 24 / 5 = 4.8
+    CHECK(n[1] <= 5);
+    CHECK(n[2] >= 4);
+    CHECK(n[2] <= 5);
+  }
+  CHECK(seen.size() == 98);  // and covering
+  CHECK(largest - smallest <= 1);
+  CHECK(data::stratified_folds(samples, 3, 5, 7) == folds);
+  CHECK(data::stratified_folds(samples, 3, 5, 8) != folds);
+  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, 3, 1), doctest::Contains("at least 2 folds"), tarmac::invalid_argument);
+  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, 3, 30), doctest::Contains("class 1 has 24 samples, fewer than the 30 folds"),
+                       tarmac::invalid_argument);
+}
+
+TEST_CASE("identical_files finds byte-identical frames, and stratified_folds keeps each group in one fold") {
+  const fs::path root = make_tree("tarmac_test_identical", {{"asphalt", 6}, {"paved", 6}});
+  for (int i = 0; i < 6; ++i)  // make_tree draws the same pixels in every class: make paved differ
+    cv::imwrite((root / "paved" / ("img" + std::to_string(i) + ".png")).string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(200, i, 9)));
+  // paved/img0 is asphalt/img0 filed twice; asphalt/img5 a second copy of asphalt/img1.
+  fs::copy_file(root / "asphalt" / "img0.png", root / "paved" / "img0.png", fs::copy_options::overwrite_existing);
+  fs::copy_file(root / "asphalt" / "img1.png", root / "asphalt" / "img5.png", fs::copy_options::overwrite_existing);
+  const data::folder_dataset set(root);
+  const auto& s = set.samples();
+  auto name = [&](std::size_t i) { return (s[i].path.parent_path().filename() / s[i].path.filename()).string(); };
+  const auto groups = data::identical_files(s);
+  REQUIRE(groups.size() == 2);
+  std::set<std::set<std::string>> found;
+  for (const auto& g : groups) {
+    std::set<std::string> names;
+    for (std::size_t i : g) names.insert(name(i));
+    found.insert(names);
+  }
+  CHECK(found == std::set<std::set<std::string>>{{"asphalt/img0.png", "paved/img0.png"}, {"asphalt/img1.png", "asphalt/img5.png"}});
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const auto folds = data::stratified_folds(s, 2, 3, seed, groups);
+    std::size_t total = 0;
+    for (const auto& fold : folds) {
+      total += fold.size();
+      for (const auto& g : groups) {
+        const auto in = std::count_if(g.begin(), g.end(), [&](std::size_t i) { return std::count(fold.begin(), fold.end(), i) > 0; });
+        CHECK((in == 0 || in == std::ptrdiff_t(g.size())));
+      }
+    }
+    CHECK(total == 12);
+  }
+  CHECK_THROWS_AS(data::stratified_folds(s, 2, 3, 1, {{0, 1}, {1, 2}}), tarmac::invalid_argument);
 }
 
 TEST_CASE("balancing: RTK replication factors and equal-weight sampling") {

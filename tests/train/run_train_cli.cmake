@@ -1,13 +1,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/../cli_checks.cmake)
 # tarmac-train end to end on a small generated data set: epoch lines, model, CSV, PNG,
 # confusion matrix, and bad inputs (no data, one class, an empty class, unwritable outputs).
-file(REMOVE_RECURSE ${WORK_DIR})
-file(MAKE_DIRECTORY ${WORK_DIR})
-execute_process(COMMAND ${SYNTH} --out ${WORK_DIR}/synth --per-class 8 --size 176x144 --seed 3
-                RESULT_VARIABLE rc ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "tarmac-synth failed: ${err}")
-endif()
+make_synthetic_data(${SYNTH} ${WORK_DIR} --per-class 8 --seed 3)
 set(data ${WORK_DIR}/synth/training_data_unpaved_quality)  # 2 classes
 
 foreach(net gap rtk)
@@ -28,7 +22,7 @@ foreach(net gap rtk)
   file(STRINGS ${WORK_DIR}/${net}.csv rows)
   list(LENGTH rows n)
   list(GET rows 0 header)
-  if(NOT n EQUAL 3 OR NOT header STREQUAL "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,seconds")
+  if(NOT n EQUAL 3 OR NOT header STREQUAL "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,validation_balanced_accuracy,seconds")
     message(FATAL_ERROR "${net}.csv: ${n} rows, header '${header}'")
   endif()
 endforeach()
@@ -39,10 +33,7 @@ execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/it.json --ne
 if(NOT rc EQUAL 0 OR NOT out MATCHES "Training Epoch 1 ---" OR out MATCHES "Training Epoch 2")
   message(FATAL_ERROR "--iterations 1 (${rc}): ${out}${err}")
 endif()
-file(GLOB leftovers ${WORK_DIR}/*.tmp-*)
-if(leftovers)
-  message(FATAL_ERROR "temporary files left behind: ${leftovers}")
-endif()
+expect_no_leftovers(${WORK_DIR})
 
 # Bad inputs.
 file(MAKE_DIRECTORY ${WORK_DIR}/one/only ${WORK_DIR}/empty/a ${WORK_DIR}/empty/b)

@@ -7,6 +7,9 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <numeric>
 #include <random>
 #include <string>
@@ -99,24 +102,46 @@ struct split_indices {
   std::vector<std::size_t> train, validation;  // indices into the samples
 };
 
-// Seeded stratified split: each class gives round(count * validation_fraction) samples to
-// validation (at least one when it has two or more), so class proportions are kept.
-inline split_indices stratified_split(const std::vector<sample>& samples, std::size_t classes,
-                                      double validation_fraction = 0.2, std::uint64_t seed = 1) {
-  if (!(validation_fraction >= 0 && validation_fraction < 1))
-    throw invalid_argument("stratified_split: validation fraction must be in [0, 1), got " +
-                           std::to_string(validation_fraction));
+namespace detail {
+
+// The subset's sample indices grouped by class, each group shuffled by the seed.
+inline std::vector<std::vector<std::size_t>> shuffled_by_class(const std::vector<sample>& samples, std::size_t classes,
+                                                                const std::vector<std::size_t>& subset,
+                                                                std::uint64_t seed, const char* who) {
   std::vector<std::vector<std::size_t>> by_class(classes);
-  for (std::size_t i = 0; i < samples.size(); ++i) {
+  for (std::size_t i : subset) {
+    if (i >= samples.size())
+      throw invalid_argument(std::string(who) + ": index " + std::to_string(i) + " is not one of the " +
+                             std::to_string(samples.size()) + " samples");
     if (samples[i].label >= classes)
-      throw invalid_argument("stratified_split: sample " + std::to_string(i) + " has label " +
+      throw invalid_argument(std::string(who) + ": sample " + std::to_string(i) + " has label " +
                              std::to_string(samples[i].label) + " but there are " + std::to_string(classes) + " classes");
     by_class[samples[i].label].push_back(i);
   }
   std::mt19937_64 rng(seed);
+  for (auto& members : by_class) std::shuffle(members.begin(), members.end(), rng);
+  return by_class;
+}
+
+inline std::vector<std::size_t> all_indices(const std::vector<sample>& samples) {
+  std::vector<std::size_t> all(samples.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  return all;
+}
+
+}  // namespace detail
+
+// Seeded stratified split of a subset of the samples (all of them by default): each class gives
+// round(count * validation_fraction) samples to validation (at least one when it has two or
+// more), so class proportions are kept.
+inline split_indices stratified_split(const std::vector<sample>& samples, std::size_t classes,
+                                      double validation_fraction, std::uint64_t seed,
+                                      const std::vector<std::size_t>& subset) {
+  if (!(validation_fraction >= 0 && validation_fraction < 1))
+    throw invalid_argument("stratified_split: validation fraction must be in [0, 1), got " +
+                           std::to_string(validation_fraction));
   split_indices out;
-  for (auto& members : by_class) {
-    std::shuffle(members.begin(), members.end(), rng);
+  for (const auto& members : detail::shuffled_by_class(samples, classes, subset, seed, "stratified_split")) {
     std::size_t n_val = static_cast<std::size_t>(std::llround(double(members.size()) * validation_fraction));
     if (validation_fraction > 0 && n_val == 0 && members.size() >= 2) n_val = 1;
     out.validation.insert(out.validation.end(), members.begin(), members.begin() + std::ptrdiff_t(n_val));
@@ -124,6 +149,77 @@ inline split_indices stratified_split(const std::vector<sample>& samples, std::s
   }
   std::sort(out.train.begin(), out.train.end());
   std::sort(out.validation.begin(), out.validation.end());
+  return out;
+}
+
+inline split_indices stratified_split(const std::vector<sample>& samples, std::size_t classes,
+                                      double validation_fraction = 0.2, std::uint64_t seed = 1) {
+  return stratified_split(samples, classes, validation_fraction, seed, detail::all_indices(samples));
+}
+
+// Groups of two or more samples whose files are byte-identical (the same frame filed twice,
+// perhaps under two classes). Files that cannot be read are left out.
+inline std::vector<std::vector<std::size_t>> identical_files(const std::vector<sample>& samples) {
+  // Only files of equal size can be equal: read just those, one size at a time.
+  std::map<std::uintmax_t, std::vector<std::size_t>> by_size;
+  std::error_code ec;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const std::uintmax_t size = std::filesystem::file_size(samples[i].path, ec);
+    if (!ec) by_size[size].push_back(i);
+  }
+  std::vector<std::vector<std::size_t>> groups;
+  for (const auto& [size, members] : by_size) {
+    if (members.size() < 2) continue;
+    std::map<std::string, std::vector<std::size_t>> by_content;
+    for (std::size_t i : members) {
+      std::ifstream in(samples[i].path, std::ios::binary);
+      if (in) by_content[std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())].push_back(i);
+    }
+    for (auto& [content, same] : by_content)
+      if (same.size() > 1) groups.push_back(std::move(same));
+  }
+  std::sort(groups.begin(), groups.end());
+  return groups;
+}
+
+// Stratified k-fold partition for cross-validation: each class is dealt round-robin over the
+// folds after a seeded shuffle, so every fold has each class's share (within one sample).
+// Samples of one group (e.g. identical_files) stay in one fold, so a frame is never trained on
+// and tested at once; a group counts for the class of its first member.
+inline std::vector<std::vector<std::size_t>> stratified_folds(const std::vector<sample>& samples, std::size_t classes,
+                                                              std::size_t folds, std::uint64_t seed = 1,
+                                                              const std::vector<std::vector<std::size_t>>& groups = {}) {
+  if (folds < 2) throw invalid_argument("stratified_folds: need at least 2 folds, got " + std::to_string(folds));
+  // Units to deal: each group, represented by its first member; every other sample alone.
+  std::vector<std::vector<std::size_t>> members_of(samples.size());
+  std::vector<bool> grouped(samples.size(), false);
+  for (const auto& g : groups) {
+    if (g.empty()) continue;
+    for (std::size_t i : g) {
+      if (i >= samples.size() || grouped[i])
+        throw invalid_argument("stratified_folds: group member " + std::to_string(i) + " is out of range or in two groups");
+      grouped[i] = true;
+    }
+    members_of[g.front()] = g;
+  }
+  std::vector<std::size_t> units;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (!grouped[i]) members_of[i] = {i};
+    if (!members_of[i].empty()) units.push_back(i);
+  }
+  const auto by_class = detail::shuffled_by_class(samples, classes, units, seed, "stratified_folds");
+  for (std::size_t c = 0; c < classes; ++c)
+    if (by_class[c].size() < folds)
+      throw invalid_argument("stratified_folds: class " + std::to_string(c) + " has " + std::to_string(by_class[c].size()) +
+                             " samples, fewer than the " + std::to_string(folds) + " folds");
+  std::vector<std::vector<std::size_t>> out(folds);
+  std::size_t next = 0;  // continue the deal across classes so fold sizes differ by at most one
+  for (const auto& unit_list : by_class)
+    for (std::size_t u : unit_list) {
+      std::vector<std::size_t>& fold = out[next++ % folds];
+      fold.insert(fold.end(), members_of[u].begin(), members_of[u].end());
+    }
+  for (auto& fold : out) std::sort(fold.begin(), fold.end());
   return out;
 }
 

@@ -45,6 +45,7 @@ struct loader_options {
 struct batch {
   xt::xtensor<float, 4> images;     // (batch_size, height, width, 3); rows [0, size) are valid
   std::vector<std::size_t> labels;  // one per valid row
+  std::vector<std::size_t> samples;  // the sample index of each valid row
   std::size_t size = 0;
 };
 
@@ -115,6 +116,7 @@ class batch_loader {
     b.images = xt::xtensor<float, 4>::from_shape(
         {options_.batch_size, std::size_t(options_.input.height), std::size_t(options_.input.width), 3});
     b.labels.reserve(options_.batch_size);
+    b.samples.reserve(options_.batch_size);
     return b;
   }
 
@@ -154,6 +156,7 @@ class batch_loader {
   void fill(batch& b, std::size_t index) {
     b.size = 0;
     b.labels.clear();
+    b.samples.clear();
     const std::size_t first = index * options_.batch_size, last = std::min(work_.size(), first + options_.batch_size);
     for (std::size_t k = first; k < last; ++k) {
       const sample& s = samples_[work_[k].sample];
@@ -175,6 +178,7 @@ class batch_loader {
       }
       ++b.size;
       b.labels.push_back(s.label);
+      b.samples.push_back(work_[k].sample);
     }
   }
 

@@ -17,24 +17,17 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tarmac/core/error.hpp"
+#include "tarmac/surface/taxonomy.hpp"
 
 namespace tarmac::data {
 
-enum class road_type { asphalt, paved, unpaved };
-enum class road_quality { good, regular, bad };
-
-inline constexpr std::array<road_type, 3> road_types = {road_type::asphalt, road_type::paved, road_type::unpaved};
-inline constexpr std::array<road_quality, 3> road_qualities = {road_quality::good, road_quality::regular,
-                                                               road_quality::bad};
-
-inline std::string name(road_type t) {
-  return t == road_type::asphalt ? "asphalt" : t == road_type::paved ? "paved" : "unpaved";
-}
-inline std::string name(road_quality q) {
-  return q == road_quality::good ? "good" : q == road_quality::regular ? "regular" : "bad";
-}
-// As in RTK, unpaved roads are only regular or bad.
-inline bool has_quality(road_type t, road_quality q) { return !(t == road_type::unpaved && q == road_quality::good); }
+// The taxonomy lives in surface/taxonomy.hpp; the generator draws from it.
+using surface::has_quality;
+using surface::name;
+using surface::road_qualities;
+using surface::road_quality;
+using surface::road_type;
+using surface::road_types;
 
 struct scene_options {
   cv::Size size{352, 288};

@@ -131,8 +131,8 @@ void save_model(const std::filesystem::path& path, Net& net, const model_metadat
 
 namespace detail {
 
-template <class Net>
-model_metadata read_model(const std::filesystem::path& path, Net& net) {
+// The parsed file; its text is checked first (OpenCV's parsers hang on some damaged files).
+inline cv::FileStorage parse_model_file(const std::filesystem::path& path) {
   cv::FileStorage fs;
   if (!fs.open(checked_model_text(path), cv::FileStorage::READ | cv::FileStorage::MEMORY))
     throw format_error(where(path) + "not a YAML or JSON file that OpenCV can read");
@@ -148,20 +148,18 @@ model_metadata read_model(const std::filesystem::path& path, Net& net) {
     const std::string found = child(root, key, path, cv::FileNode::STRING).string();
     if (found != expected) throw format_error(where(path) + key + " is " + found + ", expected " + expected);
   }
-  using shape = typename Net::input_shape;
-  const auto input = detail::numbers<std::size_t>(child(root, "input", path, cv::FileNode::SEQ), "input", path);
-  const std::vector<std::size_t> expected_input{shape::height, shape::width, shape::channels};
-  if (input != expected_input)
-    throw format_error(where(path) + "input is " + detail::shape_text(input) + ", the network takes " +
-                       detail::shape_text(expected_input));
+  return fs;
+}
 
-  // Architecture, layer by layer.
-  const auto compiled = Net::architecture();
+// Input shape and layer list as the file records them.
+inline std::vector<std::size_t> read_input(const cv::FileNode& root, const std::filesystem::path& path) {
+  return detail::numbers<std::size_t>(child(root, "input", path, cv::FileNode::SEQ), "input", path);
+}
+
+inline std::vector<nn::layer_spec> read_architecture(const cv::FileNode& root, const std::filesystem::path& path) {
   const cv::FileNode arch = child(root, "architecture", path, cv::FileNode::SEQ);
-  if (arch.size() != compiled.size())
-    throw format_error(where(path) + "architecture has " + std::to_string(arch.size()) + " layers, the network has " +
-                       std::to_string(compiled.size()) + " (" + compiled.front().to_string() + ", ...)");
-  for (std::size_t i = 0; i < compiled.size(); ++i) {
+  std::vector<nn::layer_spec> layers;
+  for (std::size_t i = 0; i < arch.size(); ++i) {
     const cv::FileNode l = arch[int(i)];
     if (!l.isMap()) throw format_error(where(path) + "architecture layer " + std::to_string(i) + " is not a map");
     nn::layer_spec found{child(l, "kind", path, cv::FileNode::STRING).string(),
@@ -170,10 +168,39 @@ model_metadata read_model(const std::filesystem::path& path, Net& net) {
     const auto output = detail::numbers<std::size_t>(child(l, "output", path, cv::FileNode::SEQ), "output", path);
     if (output.size() != 3) throw format_error(where(path) + "layer " + std::to_string(i) + " output is not [h, w, c]");
     std::copy(output.begin(), output.end(), found.output.begin());
-    if (!(found == compiled[i]))
-      throw format_error(where(path) + "layer " + std::to_string(i) + " is " + found.to_string() + ", expected " +
-                         compiled[i].to_string());
+    layers.push_back(std::move(found));
   }
+  return layers;
+}
+
+template <class Net>
+std::vector<std::size_t> compiled_input() {
+  using shape = typename Net::input_shape;
+  return {shape::height, shape::width, shape::channels};
+}
+
+// Whether the file describes exactly the compiled network Net (for choosing among several).
+template <class Net>
+bool describes(const cv::FileNode& root, const std::filesystem::path& path) {
+  return read_input(root, path) == compiled_input<Net>() && read_architecture(root, path) == Net::architecture();
+}
+
+template <class Net>
+model_metadata read_model(const cv::FileNode& root, const std::filesystem::path& path, Net& net) {
+  const auto input = read_input(root, path);
+  if (input != compiled_input<Net>())
+    throw format_error(where(path) + "input is " + detail::shape_text(input) + ", the network takes " +
+                       detail::shape_text(compiled_input<Net>()));
+  // Architecture, layer by layer: the first difference is the error.
+  const auto compiled = Net::architecture();
+  const auto found = read_architecture(root, path);
+  if (found.size() != compiled.size())
+    throw format_error(where(path) + "architecture has " + std::to_string(found.size()) + " layers, the network has " +
+                       std::to_string(compiled.size()) + " (" + compiled.front().to_string() + ", ...)");
+  for (std::size_t i = 0; i < compiled.size(); ++i)
+    if (!(found[i] == compiled[i]))
+      throw format_error(where(path) + "layer " + std::to_string(i) + " is " + found[i].to_string() + ", expected " +
+                         compiled[i].to_string());
 
   // Metadata.
   model_metadata meta;
@@ -225,23 +252,32 @@ model_metadata read_model(const std::filesystem::path& path, Net& net) {
   return meta;
 }
 
+// Runs a reader, turning what OpenCV's parser throws on damaged input into format_error.
+template <class Reader>
+auto guard_parser(const std::filesystem::path& path, Reader&& reader) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read model file " + path.string() + ": no such file");
+  try {
+    return reader();
+  } catch (const error&) {
+    throw;
+  } catch (const cv::Exception& e) {
+    throw format_error(where(path) + "unreadable (" + e.msg + ")");
+  } catch (const std::exception& e) {  // OpenCV also lets std::length_error and the like through
+    throw format_error(where(path) + "unreadable (" + e.what() + ")");
+  }
+}
+
 }  // namespace detail
 
 // Loads the parameters into net (which must be the architecture the file was saved from) and
 // returns the metadata. net is only changed when the whole file checks out.
 template <class Net>
 model_metadata load_model(const std::filesystem::path& path, Net& net) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read model file " + path.string() + ": no such file");
-  try {
-    return detail::read_model(path, net);
-  } catch (const error&) {
-    throw;
-  } catch (const cv::Exception& e) {  // OpenCV's parser on damaged input
-    throw format_error(detail::where(path) + "unreadable (" + e.msg + ")");
-  } catch (const std::exception& e) {  // OpenCV also lets std::length_error and the like through
-    throw format_error(detail::where(path) + "unreadable (" + e.what() + ")");
-  }
+  return detail::guard_parser(path, [&] {
+    const cv::FileStorage fs = detail::parse_model_file(path);
+    return detail::read_model(fs.root(), path, net);
+  });
 }
 
 }  // namespace tarmac::surface

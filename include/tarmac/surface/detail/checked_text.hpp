@@ -20,11 +20,11 @@ namespace tarmac::surface::detail {
 inline constexpr std::size_t max_model_text = std::size_t{1} << 30;  // 1 GiB uncompressed
 
 // The file's bytes, gunzipped when the name ends in .gz.
-inline std::string read_model_text(const std::filesystem::path& path) {
-  const std::string where = "model file " + path.string() + ": ";
+inline std::string read_model_text(const std::filesystem::path& path, const std::string& kind = "model file") {
+  const std::string where = kind + " " + path.string() + ": ";
   if (path.string().ends_with(".gz")) {
     gzFile file = gzopen(path.c_str(), "rb");
-    if (!file) throw io_error("cannot read model file " + path.string());
+    if (!file) throw io_error("cannot read " + kind + " " + path.string());
     std::string text;
     char buffer[1 << 16];
     int got;
@@ -42,7 +42,7 @@ inline std::string read_model_text(const std::filesystem::path& path) {
     return text;
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error("cannot read model file " + path.string());
+  if (!in) throw io_error("cannot read " + kind + " " + path.string());
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (text.size() > max_model_text) throw format_error(where + "larger than 1 GiB");
   return text;
@@ -238,13 +238,13 @@ inline std::string yaml_problem(const std::string& text) {
   return {};
 }
 
-// The checked text of a model file, ready for cv::FileStorage::MEMORY.
-inline std::string checked_model_text(const std::filesystem::path& path) {
-  std::string text = read_model_text(path);
+// The checked text of a model file (or a cascade file: the same subset), ready for cv::FileStorage::MEMORY.
+inline std::string checked_model_text(const std::filesystem::path& path, const std::string& kind = "model file") {
+  std::string text = read_model_text(path, kind);
   const std::size_t first = text.find_first_not_of(" \t\r\n");
   const std::string problem = first != std::string::npos && text[first] == '{' ? json_checker(text).problem()
                                                                                : yaml_problem(text);
-  if (!problem.empty()) throw format_error("model file " + path.string() + ": " + problem);
+  if (!problem.empty()) throw format_error(kind + " " + path.string() + ": " + problem);
   return text;
 }
 

@@ -1,0 +1,30 @@
+#pragma once
+// What tarmac-train, tarmac-train-cascade and tarmac-eval --cv share: the training flags, and
+// training whichever network they name for however many classes a folder has. The networks
+// are instantiated once, in training_cli.cpp, for all three tools.
+#include <filesystem>
+#include <vector>
+
+#include <tarmac/core/labels.hpp>
+#include <tarmac/data/dataset.hpp>
+
+#include "cli.hpp"
+#include "training.hpp"
+
+namespace tarmac::training {
+
+// Adds the training flags (--epochs, --lr, --augment, ... and --seed) to a tool's parser.
+void add_options(cli::parser& args);
+
+// The flags as settings, each checked (a bad value is an invalid_argument naming the flag).
+settings read_options(const cli::parser& args);
+
+// Trains --net for classes.size() classes (2 to 6): see train<Net>.
+result train_classifier(const settings& s, const std::vector<class_info>& classes,
+                        const std::vector<data::sample>& samples, const data::split_indices& split,
+                        const std::vector<std::size_t>& test = {});
+
+// A folder-per-class data set with two or more classes; skipped files are reported on stderr.
+data::folder_dataset open_dataset(const std::filesystem::path& root);
+
+}  // namespace tarmac::training

@@ -1,0 +1,131 @@
+// tarmac-train-cascade: trains the RTK cascade from the RTK folder layout (a type model and one
+// quality model per type) and writes DIR/cascade.yml naming the model files.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <tarmac/surface/cascade.hpp>
+
+#include "../common/cli.hpp"
+#include "../common/training_cli.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct job {
+  std::string name;  // "type", or the type class id
+  fs::path data, model;
+};
+
+struct outcome {
+  std::string name;
+  std::vector<tarmac::class_info> classes;
+  tarmac::training::result result;
+  double seconds = 0;
+};
+
+outcome train_one(const job& j, tarmac::training::settings s, const fs::path& out) {
+  const tarmac::data::folder_dataset dataset = tarmac::training::open_dataset(j.data);
+  const auto counts = dataset.counts();
+  std::printf("\n== %s model from %s (", j.name.c_str(), j.data.c_str());
+  for (std::size_t c = 0; c < counts.size(); ++c)
+    std::printf("%s%s %zu", c ? ", " : "", dataset.classes()[c].label.c_str(), counts[c]);
+  std::printf(") -> %s\n", j.model.c_str());
+  std::fflush(stdout);
+  s.data = j.data;
+  s.out = j.model;
+  const std::string stem = j.model.filename().string().substr(0, j.model.filename().string().find('.'));
+  s.log = out / (stem + ".csv");
+  s.plot = out / (stem + ".png");
+  const auto start = std::chrono::steady_clock::now();
+  const auto split = tarmac::data::stratified_split(dataset.samples(), counts.size(), s.validation, s.seed);
+  outcome o{j.name, dataset.classes(), tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split), 0};
+  o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("Best: epoch %zu, validation accuracy %.1f%%, balanced accuracy %.1f%% (%zu epochs, %.1f s)\n",
+              o.result.best.epoch, 100 * o.result.best.validation_accuracy, 100 * o.result.best.validation_balanced_accuracy,
+              o.result.epochs_run, o.seconds);
+  tarmac::training::print_confusion(dataset.classes(), o.result.matrix);
+  return o;
+}
+
+std::vector<std::string> ids(const std::vector<tarmac::class_info>& classes) {
+  std::vector<std::string> out;
+  for (const auto& c : classes) out.push_back(c.id);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return tarmac::cli::run("tarmac-train-cascade", [&] {
+    tarmac::cli::parser args("tarmac-train-cascade",
+                             "Trains the RTK cascade from ROOT in the RTK layout: a type model on\n"
+                             "ROOT/training_data_type/<type>/, and for each type a quality model on\n"
+                             "ROOT/training_data_<type>_quality/<quality>/ (a type without that folder gets no\n"
+                             "quality model, and says so). Writes DIR/type.yml.gz, DIR/<type>_quality.yml.gz, their\n"
+                             "CSV logs and PNG curves, and last DIR/cascade.yml naming the models. The training\n"
+                             "flags are tarmac-train's and apply to every model.");
+    args.option("--data", "ROOT", "folder in the RTK layout (training_data_type/, training_data_<type>_quality/)", "");
+    args.option("--out", "DIR", "folder for the models and cascade.yml (created; must not hold a cascade)", "cascade");
+    tarmac::training::add_options(args);
+    if (!args.parse(argc, argv)) return 0;
+    const tarmac::training::settings s = tarmac::training::read_options(args);
+    const fs::path root = args.text("--data"), out = args.text("--out");
+    if (root.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
+    if (!fs::is_directory(root)) throw tarmac::io_error("--data " + root.string() + " is not a readable folder");
+    const fs::path type_root = root / "training_data_type";
+    if (!fs::is_directory(type_root))
+      throw tarmac::invalid_argument(root.string() + " is not in the RTK layout: " + type_root.string() +
+                                     " is missing (see --help)");
+    tarmac::cli::check_output_folder(out, "--out");
+    if (fs::exists(out / "cascade.yml"))
+      throw tarmac::invalid_argument(out.string() + " already holds a cascade (cascade.yml); choose another --out or remove it");
+
+    // Discover the jobs before any training, so a layout problem costs nothing.
+    const tarmac::data::folder_dataset types = tarmac::training::open_dataset(type_root);
+    std::vector<job> jobs{{"type", type_root, out / "type.yml.gz"}};
+    for (const tarmac::class_info& t : types.classes()) {
+      const fs::path folder = root / ("training_data_" + t.id + "_quality");
+      if (fs::is_directory(folder))
+        jobs.push_back({t.id, folder, out / (t.id + "_quality.yml.gz")});
+      else
+        std::printf("note: %s is missing: %s frames get no quality model\n", folder.c_str(), t.id.c_str());
+    }
+    for (const auto& entry : fs::directory_iterator(root)) {
+      const std::string name = entry.path().filename().string();
+      if (!entry.is_directory() || !name.starts_with("training_data_") || !name.ends_with("_quality")) continue;
+      const std::string type = name.substr(14, name.size() - 14 - 8);
+      bool known = false;
+      for (const auto& t : types.classes()) known = known || t.id == type;
+      if (!known)
+        std::fprintf(stderr, "warning: %s is for type '%s', which %s does not have: ignored\n", entry.path().c_str(),
+                     type.c_str(), type_root.c_str());
+    }
+    for (std::size_t i = 1; i < jobs.size(); ++i) tarmac::training::open_dataset(jobs[i].data);  // fail early
+    fs::create_directories(out);
+
+    tarmac::training::stop_on_ctrl_c();
+    std::vector<outcome> done;
+    for (const job& j : jobs) {
+      done.push_back(train_one(j, s, out));
+      if (done.back().result.interrupted) {
+        std::printf("Interrupted: %s kept its best checkpoint; no cascade.yml was written\n", j.model.c_str());
+        return 130;
+      }
+    }
+    tarmac::surface::cascade_description d;
+    d.type_model = {"", jobs[0].model.filename(), ids(done[0].classes)};
+    for (std::size_t i = 1; i < jobs.size(); ++i) d.quality_models.push_back({jobs[i].name, jobs[i].model.filename(), ids(done[i].classes)});
+    tarmac::surface::write_cascade_file(out / "cascade.yml", d);
+
+    std::printf("\n%-12s %8s %10s %7s %8s\n", "model", "classes", "val. acc.", "epochs", "seconds");
+    for (const outcome& o : done)
+      std::printf("%-12s %8zu %9.1f%% %7zu %8.1f\n", o.name.c_str(), o.classes.size(),
+                  100 * o.result.best.validation_accuracy, o.result.epochs_run, o.seconds);
+    std::printf("Wrote %s\n", (out / "cascade.yml").c_str());
+    return 0;
+  });
+}

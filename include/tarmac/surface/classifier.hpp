@@ -1,0 +1,116 @@
+#pragma once
+// A trained model behind one run-time type: whichever compiled network a model file holds
+// (RTK or GAP head, 2 to 6 classes), with its classes and preprocessing. Tools and the
+// cascade load files without knowing their architecture in advance.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "tarmac/core/error.hpp"
+#include "tarmac/image/roi.hpp"
+#include "tarmac/image/tensor.hpp"
+#include "tarmac/nn/network.hpp"
+#include "tarmac/surface/model_file.hpp"
+
+namespace tarmac::surface {
+
+// The compiled networks a loader chooses among, in order.
+template <class... Nets>
+struct network_list {};
+
+using default_networks =
+    network_list<nn::rtk_net<2>, nn::rtk_net<3>, nn::rtk_net<4>, nn::rtk_net<5>, nn::rtk_net<6>,
+                 nn::gap_net<2>, nn::gap_net<3>, nn::gap_net<4>, nn::gap_net<5>, nn::gap_net<6>>;
+
+class classifier {
+ public:
+  template <class Net>
+  classifier(std::unique_ptr<Net> net, model_metadata meta)
+      : model_(std::make_unique<holder<Net>>(std::move(net))), meta_(std::move(meta)) {
+    if (meta_.classes.size() != Net::classes)
+      throw invalid_argument("classifier: " + std::to_string(meta_.classes.size()) + " class names for a network with " +
+                             std::to_string(Net::classes) + " outputs");
+  }
+
+  const std::vector<class_info>& classes() const { return meta_.classes; }
+  const model_metadata& metadata() const { return meta_; }
+  const image::roi_rule& roi() const { return meta_.roi; }
+  image::input_size input() const { return model_->input(); }
+  const std::string& architecture() const { return model_->architecture(); }
+  std::size_t threads() const { return model_->threads(); }
+
+  // Probabilities (N x classes) of preprocessed inputs (N x H x W x 3, see image::to_tensor).
+  xt::xtensor<float, 2> predict(const xt::xtensor<float, 4>& inputs) { return model_->predict(inputs); }
+
+  // Probabilities of whole frames: ROI crop and resize as the model was trained.
+  xt::xtensor<float, 2> predict(const std::vector<cv::Mat>& frames) {
+    if (frames.empty()) throw invalid_argument("classifier::predict: no frames");
+    const image::input_size size = input();
+    xt::xtensor<float, 4> batch = xt::empty<float>({frames.size(), std::size_t(size.height), std::size_t(size.width), std::size_t(3)});
+    for (std::size_t i = 0; i < frames.size(); ++i) image::to_tensor_into(image::crop_roi(frames[i], roi()), batch, i);
+    return predict(batch);
+  }
+
+ private:
+  struct model {
+    virtual ~model() = default;
+    virtual xt::xtensor<float, 2> predict(const xt::xtensor<float, 4>& inputs) = 0;
+    virtual image::input_size input() const = 0;
+    virtual const std::string& architecture() const = 0;
+    virtual std::size_t threads() const = 0;
+  };
+
+  template <class Net>
+  struct holder final : model {
+    explicit holder(std::unique_ptr<Net> n) : net(std::move(n)) {
+      for (const nn::layer_spec& l : Net::architecture()) {  // kinds and arguments: "conv2d<32, 3> maxpool2d<2> ..."
+        const std::string full = l.to_string();
+        summary += (summary.empty() ? "" : " ") + full.substr(0, full.find(" -> "));
+      }
+    }
+    xt::xtensor<float, 2> predict(const xt::xtensor<float, 4>& inputs) override { return net->predict(inputs); }
+    image::input_size input() const override {
+      return {int(Net::input_shape::width), int(Net::input_shape::height)};
+    }
+    const std::string& architecture() const override { return summary; }
+    std::size_t threads() const override { return net->threads(); }
+    std::unique_ptr<Net> net;
+    std::string summary;
+  };
+
+  std::unique_ptr<model> model_;
+  model_metadata meta_;
+};
+
+// Loads a model file into whichever network of Networks it describes. A file that is damaged,
+// of another format version, or of an architecture none of them has is a format_error saying so.
+template <class Networks = default_networks>
+classifier load_classifier(const std::filesystem::path& path, std::size_t threads = 0) {
+  return detail::guard_parser(path, [&] {
+    const cv::FileStorage fs = detail::parse_model_file(path);
+    const cv::FileNode root = fs.root();
+    return [&]<class... Nets>(network_list<Nets...>) {
+      std::unique_ptr<classifier> loaded;
+      const auto try_one = [&]<class Net>(std::type_identity<Net>) {
+        if (loaded || !detail::describes<Net>(root, path)) return;
+        auto net = std::make_unique<Net>(nn::network_options{.threads = threads});
+        model_metadata meta = detail::read_model(root, path, *net);
+        loaded = std::make_unique<classifier>(std::move(net), std::move(meta));
+      };
+      (try_one(std::type_identity<Nets>{}), ...);
+      if (!loaded) {
+        std::string found;
+        for (const nn::layer_spec& l : detail::read_architecture(root, path)) found += (found.empty() ? "" : ", ") + l.to_string();
+        throw format_error(detail::where(path) + "its architecture (" + found +
+                           ") is none of the networks this build knows (RTK or GAP head, 2 to 6 classes, 128x128x3 input)");
+      }
+      return std::move(*loaded);
+    }(Networks{});
+  });
+}
+
+}  // namespace tarmac::surface

@@ -1,0 +1,125 @@
+#pragma once
+// The annotate pipeline: a reader thread decodes and preprocesses frames into batches, the
+// calling thread runs the cascade on each batch (the networks use their own thread pools), and
+// a writer thread draws the overlay and encodes the video. Bounded queues between the stages
+// keep memory flat and let decoding, inference and encoding overlap.
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <xtensor/xtensor.hpp>
+
+#include "tarmac/image/roi.hpp"
+#include "tarmac/image/tensor.hpp"
+#include "tarmac/surface/cascade.hpp"
+#include "tarmac/surface/overlay.hpp"
+#include "tarmac/video/detail/queue.hpp"
+#include "tarmac/video/source.hpp"
+#include "tarmac/video/writer.hpp"
+
+namespace tarmac::video {
+
+struct annotate_options {
+  std::size_t batch = 16;
+  double smoothing = 0;  // exponential moving average of the probabilities over frames (0 = off)
+  bool show_roi = false;
+};
+
+struct annotate_summary {
+  std::size_t frames = 0, skipped = 0, resized = 0;
+  double seconds = 0;
+  double frames_per_second() const { return seconds > 0 ? double(frames) / seconds : 0.0; }
+};
+
+// Called on the writer thread, in frame order, with each frame as written.
+using frame_callback = std::function<void(const frame& original, const surface::cascade_result& result, const cv::Mat& annotated)>;
+
+template <class Model>
+annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& cascade, avi_writer& writer,
+                          const annotate_options& options, const frame_callback& on_frame = {}) {
+  if (options.batch == 0) throw invalid_argument("annotate: batch size must be positive");
+  surface::probability_smoother smoother(options.smoothing);
+  struct batch {
+    std::vector<frame> frames;
+    xt::xtensor<float, 4> inputs;
+  };
+  struct classified {
+    std::vector<frame> frames;
+    std::vector<surface::cascade_result> results;
+  };
+  detail::bounded_queue<batch> to_classify(2);
+  detail::bounded_queue<classified> to_write(2);
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto fail = [&] {
+    {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+    to_classify.cancel();
+    to_write.cancel();
+  };
+  const image::input_size input = cascade.input();
+  const image::roi_rule roi = cascade.roi();
+  const auto start = std::chrono::steady_clock::now();
+
+  std::thread reader([&] {
+    try {
+      for (bool more = true; more;) {
+        batch b;
+        b.inputs = xt::xtensor<float, 4>::from_shape({options.batch, std::size_t(input.height), std::size_t(input.width), 3});
+        while (b.frames.size() < options.batch) {
+          std::optional<frame> f = source.next();
+          if (!f) {
+            more = false;
+            break;
+          }
+          image::to_tensor_into(image::crop_roi(f->image, roi), b.inputs, b.frames.size());
+          b.frames.push_back(std::move(*f));
+        }
+        if (!b.frames.empty() && !to_classify.push(std::move(b))) return;
+      }
+      to_classify.close();
+    } catch (...) {
+      fail();
+    }
+  });
+  std::thread encoder([&] {
+    try {
+      const surface::overlay_options overlay{options.show_roi, roi};
+      while (std::optional<classified> c = to_write.pop())
+        for (std::size_t i = 0; i < c->frames.size(); ++i) {
+          cv::Mat annotated = c->frames[i].image;  // drawn in place: the reader is done with it
+          surface::draw_overlay(annotated, c->results[i], overlay);
+          writer.write(annotated);
+          if (on_frame) on_frame(c->frames[i], c->results[i], annotated);
+        }
+    } catch (...) {
+      fail();
+    }
+  });
+  annotate_summary summary;
+  try {
+    while (std::optional<batch> b = to_classify.pop()) {
+      classified c{std::move(b->frames), {}};
+      c.results = cascade.classify(b->inputs, c.frames.size(), &smoother);
+      summary.frames += c.frames.size();
+      if (!to_write.push(std::move(c))) break;
+    }
+    to_write.close();
+  } catch (...) {
+    fail();
+  }
+  reader.join();
+  encoder.join();
+  if (failure) std::rethrow_exception(failure);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.skipped = source.skipped().size();
+  summary.resized = source.resized();
+  return summary;
+}
+
+}  // namespace tarmac::video

@@ -1,0 +1,210 @@
+// Frame sources (folders in natural order, printf sequences, videos), the atomic AVI writer,
+// the overlay, and the annotate pipeline end to end with a test-double cascade.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <tarmac/surface/overlay.hpp>
+#include <tarmac/video.hpp>
+
+namespace fs = std::filesystem;
+using namespace tarmac;
+
+namespace {
+
+struct temp_folder {
+  fs::path path = fs::temp_directory_path() / ("tarmac-video-test-" + std::to_string(std::random_device{}()));
+  temp_folder() { fs::create_directories(path); }
+  ~temp_folder() { fs::remove_all(path); }
+};
+
+// A frame whose colour encodes n, so order and identity can be read back.
+cv::Mat numbered(int n, cv::Size size = {64, 48}) { return cv::Mat(size, CV_8UC3, cv::Scalar(10 * n % 250, 50, 100)); }
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+std::vector<std::string> names(video::frame_source& source) {
+  std::vector<std::string> out;
+  while (auto f = source.next()) out.push_back(f->name);
+  return out;
+}
+
+// Type in the first pixel's blue channel (0.1 per class), as the cascade tests do.
+struct coded_model {
+  std::vector<class_info> names;
+  xt::xtensor<float, 2> predict(const xt::xtensor<float, 4>& inputs) {
+    const std::size_t k = names.size(), row = inputs.shape()[1] * inputs.shape()[2] * inputs.shape()[3];
+    xt::xtensor<float, 2> p = xt::zeros<float>({inputs.shape()[0], k});
+    for (std::size_t i = 0; i < inputs.shape()[0]; ++i) p(i, std::size_t(inputs.data()[i * row] > 0.5f)) = 1;
+    return p;
+  }
+  const std::vector<class_info>& classes() const { return names; }
+  const image::roi_rule& roi() const { return rule; }
+  image::input_size input() const { return {8, 8}; }
+  image::roi_rule rule{0.5, 0, 0};
+};
+
+}  // namespace
+
+TEST_CASE("natural_less orders digit runs by value") {
+  std::vector<std::string> v{"10.png", "2.png", "1.png", "frame_100.jpg", "frame_20.jpg", "a.png", "002.png", "b1", "b01"};
+  std::sort(v.begin(), v.end(), video::natural_less);
+  CHECK(v == std::vector<std::string>{"1.png", "2.png", "002.png", "10.png", "a.png", "b1", "b01", "frame_20.jpg", "frame_100.jpg"});
+  CHECK_FALSE(video::natural_less("x", "x"));
+}
+
+TEST_CASE("frame_source: a folder in natural order, unreadable images skipped, other sizes resized") {
+  temp_folder dir;
+  for (int n : {1, 2, 10}) cv::imwrite((dir.path / (std::to_string(n) + ".png")).string(), numbered(n));
+  cv::imwrite((dir.path / "3.png").string(), numbered(3, {32, 24}));
+  write(dir.path / "5.png", "not a png");
+  write(dir.path / "notes.txt", "ignored");
+  video::frame_source source(dir.path.string());
+  CHECK(source.source_kind() == video::frame_source::kind::folder);
+  CHECK(source.count() == 5);
+  std::vector<std::size_t> index, source_index;
+  std::vector<std::string> seen;
+  while (auto f = source.next()) {
+    seen.push_back(f->name);
+    index.push_back(f->index);
+    source_index.push_back(f->source_index);
+    CHECK(f->image.size() == cv::Size(64, 48));
+  }
+  CHECK(seen == std::vector<std::string>{"1.png", "2.png", "3.png", "10.png"});
+  CHECK(index == std::vector<std::size_t>{0, 1, 2, 3});
+  CHECK(source_index == std::vector<std::size_t>{0, 1, 2, 4});
+  REQUIRE(source.skipped().size() == 1);
+  CHECK(source.skipped()[0].name.find("5.png") != std::string::npos);
+  CHECK(source.resized() == 1);
+}
+
+TEST_CASE("frame_source: printf sequences start at 0 to 4 and run to the first gap") {
+  temp_folder dir;
+  for (int n : {1, 2, 3, 5}) cv::imwrite((dir.path / cv::format("f%04d.png", n)).string(), numbered(n));
+  video::frame_source source((dir.path / "f%04d.png").string());
+  CHECK(source.source_kind() == video::frame_source::kind::sequence);
+  CHECK(names(source) == std::vector<std::string>{"f0001.png", "f0002.png", "f0003.png"});
+  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "g%04d.png").string()), doctest::Contains("no file for index 0 to 4"), io_error);
+  CHECK_THROWS_AS(video::frame_source((dir.path / "f%s.png").string()), invalid_argument);
+  CHECK_THROWS_AS(video::frame_source((dir.path / "f%d%d.png").string()), invalid_argument);
+  CHECK_THROWS_AS(video::frame_source((dir.path / "f%n.png").string()), invalid_argument);
+}
+
+TEST_CASE("frame_source: videos, and missing or unreadable inputs are io_error") {
+  temp_folder dir;
+  {
+    video::avi_writer writer(dir.path / "in.avi", 10);
+    for (int n = 0; n < 7; ++n) writer.write(numbered(n));
+    writer.finish();
+  }
+  video::frame_source source((dir.path / "in.avi").string());
+  CHECK(source.source_kind() == video::frame_source::kind::video);
+  CHECK(source.count() == 7);
+  CHECK(names(source).size() == 7);
+  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "missing.avi").string()), doctest::Contains("does not exist"), io_error);
+  write(dir.path / "junk.avi", "this is not a video");
+  CHECK_THROWS_AS(video::frame_source((dir.path / "junk.avi").string()), io_error);
+  fs::create_directories(dir.path / "empty");
+  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "empty").string()), doctest::Contains("no image files"), io_error);
+  fs::create_directories(dir.path / "bad");
+  write(dir.path / "bad" / "1.png", "x");
+  video::frame_source bad((dir.path / "bad").string());
+  CHECK_THROWS_WITH_AS(bad.next(), doctest::Contains("none of its 1 images could be read"), io_error);
+}
+
+TEST_CASE("avi_writer: nothing under the final name until finish(); bad outputs fail at once") {
+  temp_folder dir;
+  const fs::path out = dir.path / "out.avi";
+  write(out, "the user's previous video");
+  {
+    video::avi_writer writer(out, 15);
+    writer.write(numbered(1));
+    CHECK_THROWS_AS(writer.write(numbered(2, {32, 32})), invalid_argument);
+  }  // abandoned: the temporary is removed, the old file untouched
+  std::ifstream old(out);
+  std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+  CHECK(text == "the user's previous video");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
+  CHECK_THROWS_AS(video::avi_writer(dir.path / "out.mp4", 15), invalid_argument);
+  CHECK_THROWS_AS(video::avi_writer(dir.path / "no" / "out.avi", 15), io_error);
+  CHECK_THROWS_AS(video::avi_writer(out, 0), invalid_argument);
+  video::avi_writer empty(dir.path / "empty.avi", 15);
+  CHECK_THROWS_AS(empty.finish(), invalid_argument);
+}
+
+TEST_CASE("overlay: a white panel top-left whose size follows the frame height, labels in RTK colours") {
+  surface::cascade_result r;
+  r.type_class = {"unpaved", "unpaved"};
+  r.type_probability = 0.91f;
+  r.quality = 1;
+  r.quality_class = {"02unpaved(Bad)", "unpaved (bad)"};
+  r.quality_probability = 0.77f;
+  auto panel_height = [&](cv::Size size) {
+    cv::Mat frame(size, CV_8UC3, cv::Scalar(40, 40, 40));
+    surface::draw_overlay(frame, r);
+    int rows = 0;
+    while (rows < frame.rows && frame.at<cv::Vec3b>(rows, 1) == cv::Vec3b(255, 255, 255)) ++rows;
+    // The label colours are in the panel: unpaved orange (0,153,255), bad red (0,0,255).
+    cv::Mat mask;
+    cv::inRange(frame, cv::Scalar(0, 140, 240), cv::Scalar(20, 165, 255), mask);
+    CHECK(cv::countNonZero(mask) > 0);
+    cv::inRange(frame, cv::Scalar(0, 0, 240), cv::Scalar(20, 20, 255), mask);
+    CHECK(cv::countNonZero(mask) > 0);
+    return rows;
+  };
+  const int rtk = panel_height({352, 288}), carina = panel_height({1280, 960});
+  CHECK(rtk > 20);
+  CHECK(carina > 2.5 * rtk);
+  CHECK(carina < 4 * rtk);
+  cv::Mat gray(10, 10, CV_8UC1);
+  CHECK_THROWS_AS(surface::draw_overlay(gray, r), invalid_argument);
+}
+
+TEST_CASE("annotate: every readable frame classified, drawn and written in order") {
+  temp_folder dir;
+  for (int n = 0; n < 23; ++n) {
+    cv::Mat f = numbered(n);
+    f.setTo(cv::Scalar(n % 3 == 0 ? 255 : 0, 0, 0));  // blue 255 -> class 1 (paved)
+    cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), f);
+  }
+  write(dir.path / "007.png", "broken");
+  coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
+  surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
+  video::frame_source source(dir.path.string());
+  video::avi_writer writer(dir.path / "out.avi", 15);
+  std::vector<std::size_t> order, types;
+  const auto summary = video::annotate(source, cascade, writer, {.batch = 5, .smoothing = 0, .show_roi = true},
+                                       [&](const video::frame& f, const surface::cascade_result& r, const cv::Mat& annotated) {
+                                         order.push_back(f.source_index);
+                                         types.push_back(r.type);
+                                         CHECK(annotated.at<cv::Vec3b>(2, 2) == cv::Vec3b(255, 255, 255));  // the panel
+                                       });
+  writer.finish();
+  CHECK(summary.frames == 22);
+  CHECK(summary.skipped == 1);
+  REQUIRE(order.size() == 22);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    CHECK(order[i] == (i < 7 ? i : i + 1));
+    CHECK(types[i] == (order[i] % 3 == 0 ? 1u : 0u));
+  }
+  cv::VideoCapture check((dir.path / "out.avi").string());
+  CHECK(check.get(cv::CAP_PROP_FRAME_COUNT) == 22);
+  CHECK(check.get(cv::CAP_PROP_FRAME_WIDTH) == 64);
+}
+
+TEST_CASE("annotate: a failure in a stage stops the pipeline and reaches the caller") {
+  temp_folder dir;
+  for (int n = 0; n < 10; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n, {64, 8}));
+  coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
+  type.rule = {0.5, 0, 20};  // the frames are too short for this ROI
+  surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
+  video::frame_source source(dir.path.string());
+  video::avi_writer writer(dir.path / "out.avi", 15);
+  CHECK_THROWS_WITH_AS(video::annotate(source, cascade, writer, {}), doctest::Contains("too small"), invalid_argument);
+}
