@@ -28,11 +28,11 @@ namespace fs = std::filesystem;
 
 struct settings {
   fs::path data, out;
-  std::size_t epochs = 30, iterations = 0, batch = 32, threads = 0, patience = 10;
-  double learning_rate = 1e-4, validation = 0.2, weight_decay = 0;
+  std::size_t epochs = 60, iterations = 0, batch = 16, threads = 0, patience = 0;
+  double learning_rate = 1e-3, validation = 0.2, weight_decay = 1e-4;
   std::uint64_t seed = 1;
-  std::string net = "rtk", augment = "rtk", balance = "replicate", schedule = "constant", select = "balanced";
-  nn::init_scheme init = nn::init_scheme::rtk;
+  std::string net = "rtk", augment = "strong", balance = "weights", schedule = "cosine", select = "balanced";
+  nn::init_scheme init = nn::init_scheme::he;
   fs::path log, plot;
   bool quiet = false;  // no per-epoch lines (cascade training prints its own)
 };

@@ -319,11 +319,11 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
   const ceiling best = best_possible(samples, classes.size(), identical);
   if (!json) {
     std::printf("%zu-fold cross-validation on %s (%zu images); net %s, augment %s, balance %s, lr %g %s, weight decay %g, "
-                "batch %zu, %s, seed %llu\n",
+                "batch %zu, %s, validation %g, select %s, seed %llu\n",
                 folds, data.c_str(), samples.size(), s.net.c_str(), s.augment.c_str(), s.balance.c_str(), s.learning_rate,
                 s.schedule.c_str(), s.weight_decay, s.batch, s.iterations ? (std::to_string(s.iterations) + " steps").c_str()
                                                                          : (std::to_string(s.epochs) + " epochs").c_str(),
-                static_cast<unsigned long long>(s.seed));
+                s.validation, s.select.c_str(), static_cast<unsigned long long>(s.seed));
     std::fflush(stdout);
   }
   tarmac::training::stop_on_ctrl_c();

@@ -19,8 +19,13 @@ if(NOT EXISTS ${prefix}/share/cmake/tarmac/tarmacConfig.cmake OR NOT EXISTS ${pr
   message(FATAL_ERROR "install did not produce the package files under ${prefix}")
 endif()
 
-# The README's C++ example (its first ```cpp block) must build and run as printed.
+# The README's NMS example (the first ```cpp block after "## NMS in 15 lines") must build and run as printed.
 file(READ ${SOURCE_DIR}/README.md readme)
+string(FIND "${readme}" "## NMS in 15 lines" section)
+if(section EQUAL -1)
+  message(FATAL_ERROR "README.md has no '## NMS in 15 lines' section")
+endif()
+string(SUBSTRING "${readme}" ${section} -1 readme)
 string(FIND "${readme}" "```cpp\n" start)
 if(start EQUAL -1)
   message(FATAL_ERROR "README.md has no ```cpp example")

@@ -35,6 +35,18 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "Training Epoch 1 ---" OR out MATCHES "Trai
 endif()
 expect_no_leftovers(${WORK_DIR})
 
+# --recipe rtk is the RTK tutorial whatever else is given; the defaults are the cross-validated best.
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/recipe.yml --recipe rtk --net gap --iterations 1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "net rtk, augment rtk, balance replicate")
+  message(FATAL_ERROR "--recipe rtk (${rc}): ${out}${err}")
+endif()
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/default.yml --iterations 1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "net rtk, augment strong, balance weights")
+  message(FATAL_ERROR "defaults (${rc}): ${out}${err}")
+endif()
+
 # Bad inputs.
 file(MAKE_DIRECTORY ${WORK_DIR}/one/only ${WORK_DIR}/empty/a ${WORK_DIR}/empty/b)
 file(GLOB some "${data}/01unpaved(Regular)/*.jpg")

@@ -121,10 +121,14 @@ class frame_source {
       if (files_.empty()) throw io_error("folder " + input + " has no image files (.png, .jpg, ...)");
     } else if (fs::is_regular_file(input, ec)) {
       kind_ = kind::video;
-      // OpenCV tries every backend and logs each refusal; the error below says it once.
+      // FFmpeg reads every common container; OpenCV's own reader covers Motion-JPEG AVI where
+      // FFmpeg is missing. Not CAP_ANY: probing GStreamer and camera backends on a file leaks and
+      // logs. Refusals are silenced; the error below says it once.
       const auto level = cv::utils::logging::getLogLevel();
       cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-      const bool opened = capture_.open(input) && capture_.isOpened();
+      bool opened = false;
+      for (int backend : {cv::CAP_FFMPEG, cv::CAP_OPENCV_MJPEG})
+        if (!opened) opened = capture_.open(input, backend) && capture_.isOpened();
       cv::utils::logging::setLogLevel(level);
       if (!opened)
         throw io_error("cannot open video " + input + ": not a video format OpenCV can read");
