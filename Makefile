@@ -52,7 +52,7 @@ gpu-check:
 # The main job on the embedded default: a generated road data set and drive, the cascade trained
 # on it (a few minutes on 2 cores), evaluated on frames it has not seen, the drive annotated and
 # compared with its truth, and the NMS timing table.
-DEMO_TRAIN := --epochs 12 --patience 0
+DEMO_TRAIN := --epochs 25
 demo: release
 	@rm -rf $(DEMO)/roads $(DEMO)/roads-test $(DEMO)/cascade
 	@mkdir -p $(DEMO)

@@ -2,6 +2,8 @@
 // writes a Motion-JPEG AVI with the type and quality drawn on every frame (as RTK did), plus
 // optionally a per-frame CSV, a contact sheet, and agreement with a truth CSV.
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -98,6 +100,13 @@ int main(int argc, char** argv) {
     const auto sheet_frames = std::size_t(args.integer("--sheet-frames", 1, 64));
     std::mt19937_64 rng(std::uint64_t(args.integer("--seed", 0, 2147483647L)));
 
+    // Ctrl-C ends reading; the frames in flight finish, and nothing is written under OUTPUT.
+    static std::atomic<bool> interrupted{false};
+    options.stop = &interrupted;
+    std::signal(SIGINT, [](int) {
+      interrupted = true;
+      std::signal(SIGINT, SIG_DFL);
+    });
     // Everything that can fail without doing work fails first: outputs, truth, cascade, input.
     if (!csv.empty()) tarmac::cli::check_output_folder(csv, "--csv");
     if (!sheet.empty()) tarmac::cli::check_output_folder(sheet, "--sheet");
@@ -136,6 +145,10 @@ int main(int argc, char** argv) {
           bar.advance();
         });
     bar.finish();
+    if (interrupted) {
+      std::printf("Interrupted after %zu frames: nothing was written (%s is untouched)\n", summary.frames, output.c_str());
+      return 130;
+    }
     writer.finish();
     if (!csv.empty()) tarmac::write_text_atomically(csv, table);
     if (!sheet.empty()) {

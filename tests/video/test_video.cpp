@@ -208,3 +208,21 @@ TEST_CASE("annotate: a failure in a stage stops the pipeline and reaches the cal
   video::avi_writer writer(dir.path / "out.avi", 15);
   CHECK_THROWS_WITH_AS(video::annotate(source, cascade, writer, {}), doctest::Contains("too small"), invalid_argument);
 }
+
+TEST_CASE("annotate: a stop request ends reading; nothing is finished under the output name") {
+  temp_folder dir;
+  for (int n = 0; n < 6; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n));
+  coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
+  surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
+  video::frame_source source(dir.path.string());
+  const std::atomic<bool> stop{true};
+  {
+    video::avi_writer writer(dir.path / "out.avi", 15);
+    const auto summary = video::annotate(source, cascade, writer, {.batch = 2, .stop = &stop});
+    CHECK(summary.frames == 0);
+  }  // never finished: the temporary goes, no out.avi appears
+  CHECK_FALSE(fs::exists(dir.path / "out.avi"));
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) files += e.path().extension() == ".avi";
+  CHECK(files == 0);
+}

@@ -3,6 +3,7 @@
 // calling thread runs the cascade on each batch (the networks use their own thread pools), and
 // a writer thread draws the overlay and encodes the video. Bounded queues between the stages
 // keep memory flat and let decoding, inference and encoding overlap.
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -26,6 +27,7 @@ struct annotate_options {
   std::size_t batch = 16;
   double smoothing = 0;  // exponential moving average of the probabilities over frames (0 = off)
   bool show_roi = false;
+  const std::atomic<bool>* stop = nullptr;  // when set (e.g. by Ctrl-C), reading ends at the next frame
 };
 
 struct annotate_summary {
@@ -72,7 +74,8 @@ annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& c
         batch b;
         b.inputs = xt::xtensor<float, 4>::from_shape({options.batch, std::size_t(input.height), std::size_t(input.width), 3});
         while (b.frames.size() < options.batch) {
-          std::optional<frame> f = source.next();
+          std::optional<frame> f;
+          if (!(options.stop && *options.stop)) f = source.next();
           if (!f) {
             more = false;
             break;
