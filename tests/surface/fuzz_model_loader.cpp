@@ -1,6 +1,7 @@
 // libFuzzer target: the bytes become a model file (gzip-named when the first byte is odd) and are
-// loaded into a small network. Loading must succeed or throw tarmac::error; anything else (a
-// crash, a sanitizer report, another exception) is a finding.
+// loaded into a small network, through the run-time classifier loader, and read as a cascade file.
+// Each must succeed or throw tarmac::error; anything else (a crash, a sanitizer report, another
+// exception) is a finding.
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <tarmac/nn.hpp>
+#include <tarmac/surface/cascade.hpp>
 #include <tarmac/surface/model_file.hpp>
 
 namespace {
@@ -24,6 +26,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   try {
     tarmac::surface::load_model(path, net);
+  } catch (const tarmac::error&) {
+  }
+  try {
+    tarmac::surface::load_classifier<tarmac::surface::network_list<fuzz_net>>(path, 1);
+  } catch (const tarmac::error&) {
+  }
+  try {
+    tarmac::surface::read_cascade_file(path);
   } catch (const tarmac::error&) {
   }
   std::filesystem::remove(path);
