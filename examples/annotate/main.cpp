@@ -39,9 +39,11 @@ std::map<std::size_t, truth_row> read_truth(const fs::path& path) {
   std::map<std::size_t, truth_row> rows;
   std::string line;
   std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.rfind("frame,type,quality", 0) != 0)
     throw tarmac::format_error("truth file " + path.string() + ": the first line must be frame,type,quality");
   for (std::size_t number = 2; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // Windows line ends
     if (line.empty()) continue;
     std::stringstream fields(line);
     std::string frame, type, quality;
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
     });
     // Everything that can fail without doing work fails first: outputs, truth, cascade, input.
     if (!csv.empty()) tarmac::cli::check_output_folder(csv, "--csv");
-    if (!sheet.empty()) tarmac::cli::check_output_folder(sheet, "--sheet");
+    if (!sheet.empty()) tarmac::cli::check_output_folder(sheet, "--sheet"), tarmac::image::check_image_name(sheet);
     const auto truth = truth_path.empty() ? std::map<std::size_t, truth_row>{} : read_truth(truth_path);
     tarmac::video::avi_writer writer(output, fps);
     tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);
@@ -149,7 +151,7 @@ int main(int argc, char** argv) {
       std::printf("Interrupted after %zu frames: nothing was written (%s is untouched)\n", summary.frames, output.c_str());
       return 130;
     }
-    writer.finish();
+    // The side outputs first, the video last: a failure leaves no new video behind.
     if (!csv.empty()) tarmac::write_text_atomically(csv, table);
     if (!sheet.empty()) {
       std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -157,6 +159,7 @@ int main(int argc, char** argv) {
       for (const auto& c : chosen) tiles.push_back(c.second);
       tarmac::image::write_image(sheet, tarmac::sheet::grid(tiles, 4, input + ": " + std::to_string(tiles.size()) + " annotated frames"));
     }
+    writer.finish();
     for (const auto& s : source.skipped()) std::fprintf(stderr, "warning: skipped %s: %s\n", s.name.c_str(), s.reason.c_str());
     if (summary.resized)
       std::fprintf(stderr, "warning: %zu frames differ in size from the first (%dx%d) and were resized to it\n",

@@ -111,11 +111,13 @@ class parser {
   std::map<std::string, std::string> values_;
 };
 
-// Fails before any work when an output's folder does not exist.
+// Fails before any work when an output's folder does not exist or the name is a folder.
 inline void check_output_folder(const std::filesystem::path& p, const char* option) {
   const std::filesystem::path folder = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
   if (!std::filesystem::is_directory(folder))
     throw invalid_argument(std::string(option) + " " + p.string() + ": folder " + folder.string() + " does not exist");
+  if (std::filesystem::is_directory(p))
+    throw invalid_argument(std::string(option) + " " + p.string() + " is a folder; give a file name");
 }
 
 // Runs a tool's body; a tarmac::error becomes "tool: error: ..." on stderr and exit code 2.

@@ -228,10 +228,10 @@ int evaluate_model(const tarmac::cli::parser& args, const fs::path& data, bool j
   for (const auto& f : loader.failures()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
   if (m.total() == 0) throw tarmac::invalid_argument(data.string() + ": no image could be read");
   const double rate = double(m.total()) / seconds;
-  if (!confused.empty()) write_confused(confused, mistakes, model.classes(), model.roi(), m.total());
   if (!json) std::printf("%s on %s (%s)\n", model_path.c_str(), data.c_str(), model.architecture().c_str());
   report(model.classes(), m, json, ", \"images_per_second\": " + json_number(rate));
   if (!json) std::printf("%.1f images/s (decode, ROI, resize and network; %zu threads)\n", rate, model.threads());
+  if (!confused.empty()) write_confused(confused, mistakes, model.classes(), model.roi(), m.total());
   return 0;
 }
 
@@ -305,6 +305,22 @@ int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool
   return 0;
 }
 
+void print_cv_summary(const std::vector<class_info>& classes, std::size_t folds, const spread& acc, const spread& bal,
+                      const std::vector<std::vector<double>>& recall, const ceiling& best, const confusion_matrix& pooled) {
+  std::printf("Over %zu folds (mean +- sample standard deviation):\n", folds);
+  std::printf("  accuracy          %s +- %.1f%%\n", percent(acc.mean).c_str(), 100 * acc.deviation);
+  std::printf("  balanced accuracy %s +- %.1f%%\n", percent(bal.mean).c_str(), 100 * bal.deviation);
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    const spread r = over(recall[c]);
+    std::printf("  recall %-10s %s +- %.1f%%\n", classes[c].label.c_str(), percent(r.mean).c_str(), 100 * r.deviation);
+  }
+  if (best.conflicting)
+    std::printf("  %zu files are filed under two classes; no model can score more than %s accuracy, %s balanced accuracy\n",
+                best.conflicting, percent(best.accuracy).c_str(), percent(best.balanced_accuracy).c_str());
+  std::printf("Pooled over the held-out folds: ");
+  report(classes, pooled, false, "");
+}
+
 int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool json, const fs::path& confused) {
   const auto folds = std::size_t(args.integer("--cv", 2, 100));
   tarmac::training::settings s = tarmac::training::read_options(args);
@@ -336,7 +352,7 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
     std::vector<std::size_t> rest;
     for (std::size_t g = 0; g < folds; ++g)
       if (g != f) rest.insert(rest.end(), parts[g].begin(), parts[g].end());
-    const auto split = tarmac::data::stratified_split(samples, classes.size(), s.validation, s.seed + f, rest);
+    const auto split = tarmac::data::stratified_split(samples, classes.size(), s.validation, s.seed + f, rest, identical);
     const auto start = std::chrono::steady_clock::now();
     const tarmac::training::result r = tarmac::training::train_classifier(s, classes, samples, split, parts[f]);
     if (r.interrupted) throw tarmac::error("interrupted during fold " + std::to_string(f + 1));
@@ -364,28 +380,19 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
   const std::string ceiling_json = ", \"conflicting_duplicates\": " + std::to_string(best.conflicting) +
                                    ", \"best_possible_accuracy\": " + json_number(best.accuracy) +
                                    ", \"best_possible_balanced_accuracy\": " + json_number(best.balanced_accuracy);
-  if (!confused.empty()) write_confused(confused, mistakes, classes, tarmac::image::roi_rule{}, pooled.total());
   if (json) {
     report(classes, pooled, true,
            ", \"accuracy_mean\": " + json_number(acc.mean) + ", \"accuracy_std\": " + json_number(acc.deviation) +
                ", \"balanced_accuracy_mean\": " + json_number(bal.mean) +
                ", \"balanced_accuracy_std\": " + json_number(bal.deviation) + ceiling_json + ", \"folds\": [" + fold_json + "]");
-    return 0;
+  } else {
+    print_cv_summary(classes, folds, acc, bal, recall, best, pooled);
   }
-  std::printf("Over %zu folds (mean +- sample standard deviation):\n", folds);
-  std::printf("  accuracy          %s +- %.1f%%\n", percent(acc.mean).c_str(), 100 * acc.deviation);
-  std::printf("  balanced accuracy %s +- %.1f%%\n", percent(bal.mean).c_str(), 100 * bal.deviation);
-  for (std::size_t c = 0; c < classes.size(); ++c) {
-    const spread r = over(recall[c]);
-    std::printf("  recall %-10s %s +- %.1f%%\n", classes[c].label.c_str(), percent(r.mean).c_str(), 100 * r.deviation);
-  }
-  if (best.conflicting)
-    std::printf("  %zu files are filed under two classes; no model can score more than %s accuracy, %s balanced accuracy\n",
-                best.conflicting, percent(best.accuracy).c_str(), percent(best.balanced_accuracy).c_str());
-  std::printf("Pooled over the held-out folds: ");
-  report(classes, pooled, false, "");
+  // The sheet last: the figures above are printed even if it cannot be written.
+  if (!confused.empty()) write_confused(confused, mistakes, classes, tarmac::image::roi_rule{}, pooled.total());
   return 0;
 }
+
 
 }  // namespace
 
@@ -410,7 +417,7 @@ int main(int argc, char** argv) {
     const bool json = args.enabled("--json");
     const fs::path data = args.text("--data"), confused = args.text("--confused");
     if (data.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
-    if (!confused.empty()) tarmac::cli::check_output_folder(confused, "--confused");
+    if (!confused.empty()) tarmac::cli::check_output_folder(confused, "--confused"), tarmac::image::check_image_name(confused);
     const bool cv = args.integer("--cv", 0, 100) != 0;
     if (cv) {
       if (!args.text("--model").empty() || !args.text("--cascade").empty())
@@ -420,6 +427,7 @@ int main(int argc, char** argv) {
     }
     if (!args.text("--cascade").empty()) {
       if (!args.text("--model").empty()) throw tarmac::invalid_argument("give --model or --cascade, not both");
+      if (!confused.empty()) throw tarmac::invalid_argument("--confused works with --model and --cv, not with --cascade");
       return evaluate_cascade(args, data, json);
     }
     if (args.text("--model").empty()) throw tarmac::invalid_argument("--model, --cascade or --cv is required (see --help)");

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include <tarmac/image/io.hpp>
+
 #include "../common/cli.hpp"
 #include "../common/training_cli.hpp"
 
@@ -32,7 +34,7 @@ int main(int argc, char** argv) {
     tarmac::surface::detail::storage_format(s.out);
     tarmac::cli::check_output_folder(s.out, "--out");
     if (!s.log.empty()) tarmac::cli::check_output_folder(s.log, "--log");
-    if (!s.plot.empty()) tarmac::cli::check_output_folder(s.plot, "--plot");
+    if (!s.plot.empty()) tarmac::cli::check_output_folder(s.plot, "--plot"), tarmac::image::check_image_name(s.plot);
 
     const tarmac::data::folder_dataset dataset = tarmac::training::open_dataset(s.data);
     const auto counts = dataset.counts();
@@ -44,7 +46,9 @@ int main(int argc, char** argv) {
 
     tarmac::training::stop_on_ctrl_c();
     const auto start = std::chrono::steady_clock::now();
-    const auto split = tarmac::data::stratified_split(dataset.samples(), counts.size(), s.validation, s.seed);
+    const auto split = tarmac::data::stratified_split(dataset.samples(), counts.size(), s.validation, s.seed,
+                                                      tarmac::data::all_indices(dataset.samples()),
+                                                      tarmac::data::identical_files(dataset.samples()));
     const tarmac::training::result r = tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (r.interrupted) std::printf("Interrupted: kept the best checkpoint so far\n");

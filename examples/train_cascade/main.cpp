@@ -41,7 +41,9 @@ outcome train_one(const job& j, tarmac::training::settings s, const fs::path& ou
   s.log = out / (stem + ".csv");
   s.plot = out / (stem + ".png");
   const auto start = std::chrono::steady_clock::now();
-  const auto split = tarmac::data::stratified_split(dataset.samples(), counts.size(), s.validation, s.seed);
+  const auto split = tarmac::data::stratified_split(dataset.samples(), counts.size(), s.validation, s.seed,
+                                                    tarmac::data::all_indices(dataset.samples()),
+                                                    tarmac::data::identical_files(dataset.samples()));
   outcome o{j.name, dataset.classes(), tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split), 0};
   o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("Best: epoch %zu, validation accuracy %.1f%%, balanced accuracy %.1f%% (%zu epochs, %.1f s)\n",
@@ -80,7 +82,9 @@ int main(int argc, char** argv) {
     if (!fs::is_directory(type_root))
       throw tarmac::invalid_argument(root.string() + " is not in the RTK layout: " + type_root.string() +
                                      " is missing (see --help)");
-    tarmac::cli::check_output_folder(out, "--out");
+    const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+    if (!fs::is_directory(parent)) throw tarmac::invalid_argument("--out " + out.string() + ": folder " + parent.string() + " does not exist");
+    if (fs::exists(out) && !fs::is_directory(out)) throw tarmac::invalid_argument("--out " + out.string() + " is a file; give a folder");
     if (fs::exists(out / "cascade.yml"))
       throw tarmac::invalid_argument(out.string() + " already holds a cascade (cascade.yml); choose another --out or remove it");
 
@@ -104,8 +108,26 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "warning: %s is for type '%s', which %s does not have: ignored\n", entry.path().c_str(),
                      type.c_str(), type_root.c_str());
     }
-    for (std::size_t i = 1; i < jobs.size(); ++i) tarmac::training::open_dataset(jobs[i].data);  // fail early
-    fs::create_directories(out);
+    // Every job's data is checked before the first model trains: readable, 2 to 6 classes, and
+    // every class left with training images after the validation split.
+    for (const job& j : jobs) {
+      const tarmac::data::folder_dataset d(j.data);
+      if (d.classes().size() < 2)
+        throw tarmac::invalid_argument(j.data.string() + " has only one class folder (" + d.classes()[0].id +
+                                       "): a classifier needs two or more");
+      if (d.classes().size() > 6)
+        throw tarmac::invalid_argument(j.data.string() + " has " + std::to_string(d.classes().size()) +
+                                       " class folders; the trainers train 2 to 6 classes");
+      const auto split = tarmac::data::stratified_split(d.samples(), d.classes().size(), s.validation, s.seed);
+      const auto counts = tarmac::data::class_counts(d.samples(), split.train, d.classes().size());
+      for (std::size_t c = 0; c < counts.size(); ++c)
+        if (counts[c] == 0)
+          throw tarmac::invalid_argument("class " + (j.data / d.classes()[c].id).string() +
+                                         " has no training images after the validation split (--val)");
+    }
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) throw tarmac::io_error("cannot create " + out.string() + ": " + ec.message());
 
     tarmac::training::stop_on_ctrl_c();
     std::vector<outcome> done;

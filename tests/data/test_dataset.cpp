@@ -121,7 +121,7 @@ TEST_CASE("stratified_folds partitions the samples with each class spread evenly
   CHECK(data::stratified_folds(samples, 3, 5, 7) == folds);
   CHECK(data::stratified_folds(samples, 3, 5, 8) != folds);
   CHECK_THROWS_WITH_AS(data::stratified_folds(samples, 3, 1), doctest::Contains("at least 2 folds"), tarmac::invalid_argument);
-  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, 3, 30), doctest::Contains("class 1 has 24 samples, fewer than the 30 folds"),
+  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, 3, 30), doctest::Contains("class 1 has 24 distinct samples (identical files count once), fewer than the 30 folds"),
                        tarmac::invalid_argument);
 }
 
@@ -157,6 +157,17 @@ TEST_CASE("identical_files finds byte-identical frames, and stratified_folds kee
     CHECK(total == 12);
   }
   CHECK_THROWS_AS(data::stratified_folds(s, 2, 3, 1, {{0, 1}, {1, 2}}), tarmac::invalid_argument);
+  // A validation split keeps each group on one side too, also within a subset.
+  std::vector<std::size_t> all(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) all[i] = i;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const auto split = data::stratified_split(s, 2, 0.4, seed, all, groups);
+    CHECK(split.train.size() + split.validation.size() == s.size());
+    for (const auto& g : groups) {
+      const bool first_in_train = std::count(split.train.begin(), split.train.end(), g[0]) > 0;
+      for (std::size_t i : g) CHECK((std::count(split.train.begin(), split.train.end(), i) > 0) == first_in_train);
+    }
+  }
 }
 
 TEST_CASE("balancing: RTK replication factors and equal-weight sampling") {

@@ -110,7 +110,8 @@ expect_usage_errors(${TRAIN_CASCADE} tarmac-train-cascade
   "--data ${WORK_DIR}/one-class --out ${WORK_DIR}/x"
   "--data ${WORK_DIR}/synth --out ${WORK_DIR}/cascade"
   "--data ${WORK_DIR}/synth --out ${WORK_DIR}/no/such/dir"
-  "--data ${WORK_DIR}/synth --net vgg")
+  "--data ${WORK_DIR}/synth --net vgg"
+  "--data ${WORK_DIR}/synth --out ${WORK_DIR}/cascade/type.csv")
 expect_usage_errors(${EVAL} tarmac-eval
   ""
   "--data ${WORK_DIR}/synth/training_data_type"
@@ -122,7 +123,9 @@ expect_usage_errors(${EVAL} tarmac-eval
   "--cv 1 --data ${WORK_DIR}/synth/training_data_type"
   "--cv 2 --model ${WORK_DIR}/cascade/type.yml.gz --data ${WORK_DIR}/synth/training_data_type"
   "--cv 2 --data ${WORK_DIR}/one-class/training_data_type"
-  "--model ${WORK_DIR}/cascade/type.yml.gz --data ${WORK_DIR}/synth/training_data_type --confused ${WORK_DIR}/no/x.png")
+  "--model ${WORK_DIR}/cascade/type.yml.gz --data ${WORK_DIR}/synth/training_data_type --confused ${WORK_DIR}/no/x.png"
+  "--cv 2 --data ${WORK_DIR}/synth/training_data_type --confused ${WORK_DIR}/confused.txt"
+  "--cascade ${WORK_DIR}/cascade/cascade.yml --data ${WORK_DIR}/synth --confused ${WORK_DIR}/c.png")
 # A cascade.yml whose model file was swapped for one with other classes.
 file(COPY ${WORK_DIR}/cascade DESTINATION ${WORK_DIR}/swapped)
 file(COPY_FILE ${WORK_DIR}/cascade/unpaved_quality.yml.gz ${WORK_DIR}/swapped/cascade/asphalt_quality.yml.gz)

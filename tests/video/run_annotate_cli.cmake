@@ -37,6 +37,22 @@ foreach(input "${drive}/%06d.png" "${WORK_DIR}/drive.avi")
   endif()
 endforeach()
 
+# A truth file with Windows line ends reads the same.
+file(READ ${drive}/truth.csv truth)
+string(REPLACE "\n" "\r\n" truth "${truth}")
+file(WRITE ${WORK_DIR}/truth-crlf.csv "${truth}")
+foreach(t ${drive}/truth.csv ${WORK_DIR}/truth-crlf.csv)
+  execute_process(COMMAND ${PROGRAM} ${cascade} ${drive} ${WORK_DIR}/again.avi --truth ${t}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REGEX MATCH "type and quality [0-9.]+%" agreement_${t} "${out}")
+  if(NOT rc EQUAL 0 OR NOT agreement_${t})
+    message(FATAL_ERROR "--truth ${t} (${rc}):\n${out}\n${err}")
+  endif()
+endforeach()
+if(NOT agreement_${drive}/truth.csv STREQUAL agreement_${WORK_DIR}/truth-crlf.csv)
+  message(FATAL_ERROR "CRLF truth file: '${agreement_${WORK_DIR}/truth-crlf.csv}' vs '${agreement_${drive}/truth.csv}'")
+endif()
+
 # An unreadable frame is skipped with a warning and counted.
 file(COPY ${drive} DESTINATION ${WORK_DIR}/damaged)
 file(WRITE ${WORK_DIR}/damaged/drive/000003.png "broken")
@@ -63,7 +79,9 @@ expect_usage_errors(${PROGRAM} tarmac-annotate
   "--cascade ${WORK_DIR}/missing.yml ${drive} ${WORK_DIR}/x.avi"
   "${cascade} ${drive} ${WORK_DIR}/x.avi --smooth 1.5"
   "${cascade} ${drive} ${WORK_DIR}/x.avi --fps 0"
-  "${cascade} ${drive} ${WORK_DIR}/x.avi --truth ${WORK_DIR}/cascade/cascade.yml")
+  "${cascade} ${drive} ${WORK_DIR}/x.avi --truth ${WORK_DIR}/cascade/cascade.yml"
+  "${cascade} ${drive} ${WORK_DIR}/x.avi --sheet ${WORK_DIR}/sheet"
+  "${cascade} ${drive} ${WORK_DIR}/x.avi --csv ${WORK_DIR}/cascade")
 if(EXISTS ${WORK_DIR}/x.avi)
   message(FATAL_ERROR "a failed run left x.avi behind")
 endif()

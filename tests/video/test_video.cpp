@@ -89,7 +89,11 @@ TEST_CASE("frame_source: printf sequences start at 0 to 4 and run to the first g
   for (int n : {1, 2, 3, 5}) cv::imwrite((dir.path / cv::format("f%04d.png", n)).string(), numbered(n));
   video::frame_source source((dir.path / "f%04d.png").string());
   CHECK(source.source_kind() == video::frame_source::kind::sequence);
-  CHECK(names(source) == std::vector<std::string>{"f0001.png", "f0002.png", "f0003.png"});
+  std::vector<std::string> seen;
+  std::vector<std::size_t> numbers;
+  while (auto f = source.next()) seen.push_back(f->name), numbers.push_back(f->source_index);
+  CHECK(seen == std::vector<std::string>{"f0001.png", "f0002.png", "f0003.png"});
+  CHECK(numbers == std::vector<std::size_t>{1, 2, 3});  // the file's number, for truth files keyed by it
   CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "g%04d.png").string()), doctest::Contains("no file for index 0 to 4"), io_error);
   CHECK_THROWS_AS(video::frame_source((dir.path / "f%s.png").string()), invalid_argument);
   CHECK_THROWS_AS(video::frame_source((dir.path / "f%d%d.png").string()), invalid_argument);

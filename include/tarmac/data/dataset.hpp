@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <numeric>
 #include <random>
 #include <string>
@@ -98,6 +99,13 @@ class folder_dataset {
   std::vector<skipped_file> skipped_;
 };
 
+// 0 .. samples.size() - 1: every sample, for the functions that take a subset.
+inline std::vector<std::size_t> all_indices(const std::vector<sample>& samples) {
+  std::vector<std::size_t> all(samples.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  return all;
+}
+
 struct split_indices {
   std::vector<std::size_t> train, validation;  // indices into the samples
 };
@@ -123,29 +131,65 @@ inline std::vector<std::vector<std::size_t>> shuffled_by_class(const std::vector
   return by_class;
 }
 
-inline std::vector<std::size_t> all_indices(const std::vector<sample>& samples) {
-  std::vector<std::size_t> all(samples.size());
-  std::iota(all.begin(), all.end(), std::size_t{0});
-  return all;
+// The subset as units that are dealt whole: the members of each group that lie in the subset,
+// keyed by the first of them, and every other sample alone. A group counts for the class of
+// its first member.
+inline std::map<std::size_t, std::vector<std::size_t>> units(const std::vector<sample>& samples,
+                                                             const std::vector<std::size_t>& subset,
+                                                             const std::vector<std::vector<std::size_t>>& groups,
+                                                             const char* who) {
+  std::vector<std::size_t> group_of(samples.size(), groups.size());
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (std::size_t i : groups[g]) {
+      if (i >= samples.size() || group_of[i] != groups.size())
+        throw invalid_argument(std::string(who) + ": group member " + std::to_string(i) + " is out of range or in two groups");
+      group_of[i] = g;
+    }
+  std::map<std::size_t, std::vector<std::size_t>> out;
+  std::vector<std::size_t> key_of_group(groups.size(), samples.size());
+  for (std::size_t i : subset) {
+    if (i >= samples.size())
+      throw invalid_argument(std::string(who) + ": index " + std::to_string(i) + " is not one of the " +
+                             std::to_string(samples.size()) + " samples");
+    const std::size_t g = group_of[i];
+    if (g == groups.size()) {
+      out[i] = {i};
+    } else {
+      if (key_of_group[g] == samples.size()) key_of_group[g] = i;
+      out[key_of_group[g]].push_back(i);
+    }
+  }
+  return out;
+}
+
+inline std::vector<std::size_t> keys(const std::map<std::size_t, std::vector<std::size_t>>& units) {
+  std::vector<std::size_t> k;
+  for (const auto& [key, members] : units) k.push_back(key);
+  return k;
 }
 
 }  // namespace detail
 
 // Seeded stratified split of a subset of the samples (all of them by default): each class gives
-// round(count * validation_fraction) samples to validation (at least one when it has two or
-// more), so class proportions are kept.
+// round(count * validation_fraction) units to validation (at least one when it has two or
+// more), so class proportions are kept. Samples of one group (e.g. identical_files) land on
+// the same side.
 inline split_indices stratified_split(const std::vector<sample>& samples, std::size_t classes,
                                       double validation_fraction, std::uint64_t seed,
-                                      const std::vector<std::size_t>& subset) {
+                                      const std::vector<std::size_t>& subset,
+                                      const std::vector<std::vector<std::size_t>>& groups = {}) {
   if (!(validation_fraction >= 0 && validation_fraction < 1))
     throw invalid_argument("stratified_split: validation fraction must be in [0, 1), got " +
                            std::to_string(validation_fraction));
+  const auto units = detail::units(samples, subset, groups, "stratified_split");
   split_indices out;
-  for (const auto& members : detail::shuffled_by_class(samples, classes, subset, seed, "stratified_split")) {
-    std::size_t n_val = static_cast<std::size_t>(std::llround(double(members.size()) * validation_fraction));
-    if (validation_fraction > 0 && n_val == 0 && members.size() >= 2) n_val = 1;
-    out.validation.insert(out.validation.end(), members.begin(), members.begin() + std::ptrdiff_t(n_val));
-    out.train.insert(out.train.end(), members.begin() + std::ptrdiff_t(n_val), members.end());
+  for (const auto& keys : detail::shuffled_by_class(samples, classes, detail::keys(units), seed, "stratified_split")) {
+    std::size_t n_val = static_cast<std::size_t>(std::llround(double(keys.size()) * validation_fraction));
+    if (validation_fraction > 0 && n_val == 0 && keys.size() >= 2) n_val = 1;
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      auto& side = k < n_val ? out.validation : out.train;
+      side.insert(side.end(), units.at(keys[k]).begin(), units.at(keys[k]).end());
+    }
   }
   std::sort(out.train.begin(), out.train.end());
   std::sort(out.validation.begin(), out.validation.end());
@@ -154,13 +198,30 @@ inline split_indices stratified_split(const std::vector<sample>& samples, std::s
 
 inline split_indices stratified_split(const std::vector<sample>& samples, std::size_t classes,
                                       double validation_fraction = 0.2, std::uint64_t seed = 1) {
-  return stratified_split(samples, classes, validation_fraction, seed, detail::all_indices(samples));
+  return stratified_split(samples, classes, validation_fraction, seed, all_indices(samples));
 }
 
 // Groups of two or more samples whose files are byte-identical (the same frame filed twice,
 // perhaps under two classes). Files that cannot be read are left out.
 inline std::vector<std::vector<std::size_t>> identical_files(const std::vector<sample>& samples) {
-  // Only files of equal size can be equal: read just those, one size at a time.
+  // Candidates share size and a streamed FNV-1a hash (one file in memory at a time); a byte
+  // comparison against each group's first member confirms.
+  auto digest = [](const std::filesystem::path& p) -> std::optional<std::uint64_t> {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+      for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buffer[i])) * 0x100000001b3ull;
+      if (!in) break;
+    }
+    return h;
+  };
+  auto same_bytes = [](const std::filesystem::path& a, const std::filesystem::path& b) {
+    std::ifstream x(a, std::ios::binary), y(b, std::ios::binary);
+    return x && y && std::equal(std::istreambuf_iterator<char>(x), std::istreambuf_iterator<char>(),
+                                std::istreambuf_iterator<char>(y), std::istreambuf_iterator<char>());
+  };
   std::map<std::uintmax_t, std::vector<std::size_t>> by_size;
   std::error_code ec;
   for (std::size_t i = 0; i < samples.size(); ++i) {
@@ -170,13 +231,19 @@ inline std::vector<std::vector<std::size_t>> identical_files(const std::vector<s
   std::vector<std::vector<std::size_t>> groups;
   for (const auto& [size, members] : by_size) {
     if (members.size() < 2) continue;
-    std::map<std::string, std::vector<std::size_t>> by_content;
+    std::map<std::uint64_t, std::vector<std::vector<std::size_t>>> by_hash;
     for (std::size_t i : members) {
-      std::ifstream in(samples[i].path, std::ios::binary);
-      if (in) by_content[std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())].push_back(i);
+      const auto h = digest(samples[i].path);
+      if (!h) continue;
+      auto& candidates = by_hash[*h];
+      auto match = std::find_if(candidates.begin(), candidates.end(),
+                                [&](const auto& g) { return same_bytes(samples[g.front()].path, samples[i].path); });
+      if (match == candidates.end()) candidates.push_back({i});
+      else match->push_back(i);
     }
-    for (auto& [content, same] : by_content)
-      if (same.size() > 1) groups.push_back(std::move(same));
+    for (auto& [h, candidates] : by_hash)
+      for (auto& g : candidates)
+        if (g.size() > 1) groups.push_back(std::move(g));
   }
   std::sort(groups.begin(), groups.end());
   return groups;
@@ -190,34 +257,19 @@ inline std::vector<std::vector<std::size_t>> stratified_folds(const std::vector<
                                                               std::size_t folds, std::uint64_t seed = 1,
                                                               const std::vector<std::vector<std::size_t>>& groups = {}) {
   if (folds < 2) throw invalid_argument("stratified_folds: need at least 2 folds, got " + std::to_string(folds));
-  // Units to deal: each group, represented by its first member; every other sample alone.
-  std::vector<std::vector<std::size_t>> members_of(samples.size());
-  std::vector<bool> grouped(samples.size(), false);
-  for (const auto& g : groups) {
-    if (g.empty()) continue;
-    for (std::size_t i : g) {
-      if (i >= samples.size() || grouped[i])
-        throw invalid_argument("stratified_folds: group member " + std::to_string(i) + " is out of range or in two groups");
-      grouped[i] = true;
-    }
-    members_of[g.front()] = g;
-  }
-  std::vector<std::size_t> units;
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    if (!grouped[i]) members_of[i] = {i};
-    if (!members_of[i].empty()) units.push_back(i);
-  }
-  const auto by_class = detail::shuffled_by_class(samples, classes, units, seed, "stratified_folds");
+  const auto units = detail::units(samples, all_indices(samples), groups, "stratified_folds");
+  const auto by_class = detail::shuffled_by_class(samples, classes, detail::keys(units), seed, "stratified_folds");
   for (std::size_t c = 0; c < classes; ++c)
     if (by_class[c].size() < folds)
       throw invalid_argument("stratified_folds: class " + std::to_string(c) + " has " + std::to_string(by_class[c].size()) +
-                             " samples, fewer than the " + std::to_string(folds) + " folds");
+                             " distinct samples (identical files count once), fewer than the " + std::to_string(folds) +
+                             " folds");
   std::vector<std::vector<std::size_t>> out(folds);
   std::size_t next = 0;  // continue the deal across classes so fold sizes differ by at most one
   for (const auto& unit_list : by_class)
     for (std::size_t u : unit_list) {
       std::vector<std::size_t>& fold = out[next++ % folds];
-      fold.insert(fold.end(), members_of[u].begin(), members_of[u].end());
+      fold.insert(fold.end(), units.at(u).begin(), units.at(u).end());
     }
   for (auto& fold : out) std::sort(fold.begin(), fold.end());
   return out;

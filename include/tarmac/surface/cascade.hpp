@@ -129,6 +129,7 @@ class basic_cascade {
       throw invalid_argument("cascade: count " + std::to_string(count) + " is not in [1, " +
                              std::to_string(inputs.shape()[0]) + "]");
     const xt::xtensor<float, 2> p = count == inputs.shape()[0] ? type_.predict(inputs) : type_.predict(first_rows(inputs, count));
+    check_output(p, count, types(), "type model");
     std::vector<cascade_result> out(count);
     std::vector<std::vector<std::size_t>> by_type(types());
     for (std::size_t i = 0; i < count; ++i) {
@@ -145,6 +146,7 @@ class basic_cascade {
       Model& model = *quality_[t];
       const std::size_t k = model.classes().size();
       const xt::xtensor<float, 2> q = model.predict(gather(inputs, by_type[t]));
+      check_output(q, by_type[t].size(), k, "quality model of " + type_.classes()[t].id);
       for (std::size_t j = 0; j < by_type[t].size(); ++j) {
         cascade_result& r = out[by_type[t][j]];
         r.quality_probabilities.assign(q.data() + j * k, q.data() + (j + 1) * k);
@@ -167,6 +169,13 @@ class basic_cascade {
   }
 
  private:
+  static void check_output(const xt::xtensor<float, 2>& p, std::size_t rows, std::size_t classes, const std::string& who) {
+    if (p.shape()[0] != rows || p.shape()[1] != classes)
+      throw invalid_argument("cascade: the " + who + " returned " + std::to_string(p.shape()[0]) + " x " +
+                             std::to_string(p.shape()[1]) + " probabilities for " + std::to_string(rows) + " frames and " +
+                             std::to_string(classes) + " classes");
+  }
+
   // Highest probability; the lower index wins a tie. NaN never wins.
   static std::size_t top(const std::vector<float>& p) {
     std::size_t best = 0;

@@ -95,7 +95,8 @@ annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& c
       const surface::overlay_options overlay{options.show_roi, roi};
       while (std::optional<classified> c = to_write.pop())
         for (std::size_t i = 0; i < c->frames.size(); ++i) {
-          cv::Mat annotated = c->frames[i].image;  // drawn in place: the reader is done with it
+          // Drawn in place (the reader is done with the frame), on a copy when the callback wants the original.
+          cv::Mat annotated = on_frame ? c->frames[i].image.clone() : c->frames[i].image;
           surface::draw_overlay(annotated, c->results[i], overlay);
           writer.write(annotated);
           if (on_frame) on_frame(c->frames[i], c->results[i], annotated);

@@ -25,7 +25,7 @@ struct frame {
   cv::Mat image;     // BGR, 8-bit
   std::string name;  // file name, or "frame N" of a video
   std::size_t index = 0;         // position among the frames delivered
-  std::size_t source_index = 0;  // position in the input (file of a sequence or folder, video frame)
+  std::size_t source_index = 0;  // the frame's number: of a sequence's file name, or its position in a folder or video
 };
 
 struct skipped_frame {
@@ -110,6 +110,7 @@ class frame_source {
       while (first < 5 && !fs::exists(detail::expand(input, first), ec)) ++first;
       if (first == 5) throw io_error("image sequence " + input + ": no file for index 0 to 4 (" + detail::expand(input, 0) + ")");
       for (std::size_t i = first; fs::exists(detail::expand(input, i), ec); ++i) files_.push_back(detail::expand(input, i));
+      first_number_ = first;
     } else if (fs::is_directory(input, ec)) {
       kind_ = kind::folder;
       for (const auto& entry : fs::directory_iterator(input, ec))
@@ -152,6 +153,10 @@ class frame_source {
     if (kind_ == kind::video) {
       if (!capture_.read(f.image) || f.image.empty()) {
         if (delivered_ == 0 && position_ == 0) throw io_error("video " + input_ + ": no frame could be decoded");
+        // A stream that stops well before its announced length is damaged, not finished: say so.
+        if (count() > position_ + 1 && !ended_)
+          skipped_.push_back({input_, "decoding stopped at frame " + std::to_string(position_) + " of " + std::to_string(count())});
+        ended_ = true;
         return std::nullopt;
       }
       f.source_index = position_;
@@ -163,7 +168,7 @@ class frame_source {
           if (delivered_ == 0) throw io_error(input_ + ": none of its " + std::to_string(files_.size()) + " images could be read");
           return std::nullopt;
         }
-        f.source_index = position_;
+        f.source_index = first_number_ + position_;
         const std::string& path = files_[position_++];
         f.image = cv::imread(path, cv::IMREAD_COLOR);
         f.name = std::filesystem::path(path).filename().string();
@@ -189,7 +194,8 @@ class frame_source {
   kind kind_ = kind::folder;
   std::vector<std::string> files_;
   cv::VideoCapture capture_;
-  std::size_t position_ = 0, delivered_ = 0, resized_ = 0;
+  std::size_t position_ = 0, delivered_ = 0, resized_ = 0, first_number_ = 0;
+  bool ended_ = false;
   cv::Size size_;
   std::vector<skipped_frame> skipped_;
 };
