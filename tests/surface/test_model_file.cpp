@@ -130,7 +130,7 @@ TEST_CASE("truncated, corrupt and missing files give typed errors, never a crash
   // Inputs that made OpenCV's YAML parser loop forever or that broke an earlier checker (found by
   // tests/surface/fuzz_model_loader.cpp): the text check refuses them before OpenCV sees them.
   for (const char* seed : {"regression-opencv-yaml-hang.yml", "regression-opencv-yaml-hang-2.yml",
-                           "regression-dash-space.yml"}) {
+                           "regression-opencv-yaml-hang-3.yml", "regression-dash-space.yml"}) {
     CAPTURE(seed);
     fs::copy_file(fs::path(TARMAC_FUZZ_SEEDS) / seed, dir.path / seed);
     CHECK(load_error(dir.path / seed, net).starts_with("model file"));

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include <zlib.h>
 
@@ -157,9 +158,18 @@ class json_checker {
 // A strict check of the block YAML that cv::FileStorage writes: "%YAML:1.x", "---", then lines
 // of "key: value", "key:", "-", "- value" with space indentation, where a value is a plain
 // scalar, a double-quoted string, or a flow list "[ ... ]" of scalars that may span lines.
+// Indentation must nest as FileStorage nests it: "key:" and a bare "-" open a deeper block, and
+// the lines of one block share its indent and are all keys or all items (OpenCV 4.6 loops forever
+// on some files that mix them).
 inline std::string yaml_problem(const std::string& text) {
   std::size_t line_no = 0, pos = 0;
   bool in_list = false;
+  struct block {
+    std::size_t indent;
+    bool items;  // '-' lines, else 'key:' lines
+  };
+  std::vector<block> blocks;
+  bool opening = true;  // the next line starts a deeper block
   auto bad = [&](const char* what) { return std::string(what) + " on line " + std::to_string(line_no); };
   auto scalar_char = [](unsigned char c) {
     return c >= 0x80 || std::isalnum(c) || std::string_view(" .+-_()/").find(char(c)) != std::string_view::npos;
@@ -198,12 +208,28 @@ inline std::string yaml_problem(const std::string& text) {
       if (auto p = flow_items(i); !p.empty()) return p;
       continue;
     }
-    if (line[i] == '-') {
+    const bool item = line[i] == '-';
+    if (opening) {
+      if (!blocks.empty() && i <= blocks.back().indent) return bad("expected a more indented block");
+      blocks.push_back({i, item});
+      opening = false;
+    } else {
+      while (!blocks.empty() && blocks.back().indent > i) blocks.pop_back();
+      if (blocks.empty() || blocks.back().indent != i) return bad("indentation matches no enclosing block");
+      if (blocks.back().items != item) return bad("keys and list items mixed in one block");
+    }
+    if (item) {
       ++i;
-      if (i == line.size()) continue;
+      if (i == line.size()) {
+        opening = true;
+        continue;
+      }
       if (line[i] != ' ') return bad("expected '- '");
       i = line.find_first_not_of(' ', i);
-      if (i == std::string::npos) continue;
+      if (i == std::string::npos) {
+        opening = true;
+        continue;
+      }
     } else {
       const std::size_t colon = line.find(':', i);
       if (colon == std::string::npos || colon == i) return bad("expected 'key:'");
@@ -212,7 +238,10 @@ inline std::string yaml_problem(const std::string& text) {
       i = colon + 1;
       if (i < line.size() && line[i] != ' ') return bad("expected a space after ':'");
       i = line.find_first_not_of(' ', i);
-      if (i == std::string::npos) continue;  // a map or list follows on the next lines
+      if (i == std::string::npos) {  // a map or list follows on the next lines
+        opening = true;
+        continue;
+      }
     }
     const char first = line[i];
     if (first == '[') {
@@ -235,6 +264,7 @@ inline std::string yaml_problem(const std::string& text) {
   }
   if (line_no < 2) return "not a YAML model file: too short";
   if (in_list) return "unterminated list at the end of the file";
+  if (opening && !blocks.empty()) return "a block is empty at the end of the file";
   return {};
 }
 
