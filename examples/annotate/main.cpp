@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     });
     // Everything that can fail without doing work fails first: outputs, truth, cascade, input.
     if (!csv.empty()) tarmac::cli::check_output_folder(csv, "--csv");
-    if (!sheet.empty()) tarmac::cli::check_output_folder(sheet, "--sheet"), tarmac::image::check_image_name(sheet);
+    if (!sheet.empty()) tarmac::cli::check_image_output(sheet, "--sheet");
     const auto truth = truth_path.empty() ? std::map<std::size_t, truth_row>{} : read_truth(truth_path);
     tarmac::video::avi_writer writer(output, fps);
     tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);

@@ -169,6 +169,16 @@ epoch_record evaluate(Net& net, const std::vector<data::sample>& samples, const 
   return r;
 }
 
+// Images per class in split.train; every class must keep some after the validation split.
+inline std::vector<std::size_t> training_counts(const std::vector<class_info>& classes,
+                                                const std::vector<data::sample>& samples, const data::split_indices& split) {
+  const auto counts = data::class_counts(samples, split.train, classes.size());
+  for (std::size_t c = 0; c < classes.size(); ++c)
+    if (counts[c] == 0)
+      throw invalid_argument("class " + classes[c].id + " has no training images after the validation split (--val)");
+  return counts;
+}
+
 // Trains on split.train, picks the best epoch on split.validation, writes it to s.out (unless
 // empty) and, when test items are given, evaluates the best parameters on them.
 template <class Net>
@@ -176,10 +186,7 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
              const data::split_indices& split, const std::vector<std::size_t>& test = {}) {
   const std::size_t k = classes.size();
   if (k != Net::classes) throw invalid_argument("training: the network has " + std::to_string(Net::classes) + " outputs for " + std::to_string(k) + " classes");
-  const auto counts = data::class_counts(samples, split.train, k);
-  for (std::size_t c = 0; c < k; ++c)
-    if (counts[c] == 0)
-      throw invalid_argument("class " + classes[c].id + " has no training images after the validation split");
+  const auto counts = training_counts(classes, samples, split);
 
   data::loader_options options;
   options.batch_size = s.batch;

@@ -91,30 +91,43 @@ result train_classifier(const settings& s, const std::vector<class_info>& classe
                         : train_with<nn::rtk_net>(s, classes, samples, split, test);
 }
 
-data::folder_dataset open_dataset(const std::filesystem::path& root) {
-  data::folder_dataset dataset(root);
-  if (dataset.classes().size() < 2)
-    throw invalid_argument(root.string() + " has only one class folder (" + dataset.classes()[0].id +
-                           "): a classifier needs two or more");
-  for (const auto& f : dataset.skipped()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+labelled_data open_dataset(const std::filesystem::path& root) {
+  labelled_data d{data::folder_dataset(root), {}};
+  const auto& samples = d.set.samples();
+  const auto& classes = d.set.classes();
+  if (classes.size() < 2)
+    throw invalid_argument(root.string() + " has only one class folder (" + classes[0].id + "): a classifier needs two or more");
+  if (classes.size() > 6)
+    throw invalid_argument(root.string() + " has " + std::to_string(classes.size()) +
+                           " class folders; the trainers train 2 to 6 classes");
+  for (const auto& f : d.set.skipped()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
   // The same frame under two classes cannot be learnt (and leaks between training and test): say so.
+  d.identical = data::identical_files(samples);
   std::size_t conflicting = 0;
   std::string examples;
-  for (const auto& group : data::identical_files(dataset.samples())) {
-    const auto& s = dataset.samples();
-    const bool mixed = std::any_of(group.begin(), group.end(), [&](std::size_t i) { return s[i].label != s[group[0]].label; });
+  for (const auto& group : d.identical) {
+    const bool mixed =
+        std::any_of(group.begin(), group.end(), [&](std::size_t i) { return samples[i].label != samples[group[0]].label; });
     if (!mixed) continue;
     ++conflicting;
     if (conflicting <= 3) {
       examples += "\n  ";
       for (std::size_t k = 0; k < group.size(); ++k)
-        examples += (k ? " = " : "") + (s[group[k]].path.parent_path().filename() / s[group[k]].path.filename()).string();
+        examples += (k ? " = " : "") + (samples[group[k]].path.parent_path().filename() / samples[group[k]].path.filename()).string();
     }
   }
   if (conflicting)
     std::fprintf(stderr, "warning: %s: %zu files are filed under two or more classes (byte-identical copies)%s%s\n",
                  root.c_str(), conflicting, examples.c_str(), conflicting > 3 ? "\n  ..." : "");
-  return dataset;
+  return d;
+}
+
+data::split_indices training_split(const settings& s, const labelled_data& d) {
+  const auto& samples = d.set.samples();
+  data::split_indices out = data::stratified_split(samples, d.set.classes().size(), s.validation, s.seed,
+                                                   data::all_indices(samples), d.identical);
+  training_counts(d.set.classes(), samples, out);
+  return out;
 }
 
 }  // namespace tarmac::training

@@ -24,7 +24,16 @@ result train_classifier(const settings& s, const std::vector<class_info>& classe
                         const std::vector<data::sample>& samples, const data::split_indices& split,
                         const std::vector<std::size_t>& test = {});
 
-// A folder-per-class data set with two or more classes; skipped files are reported on stderr.
-data::folder_dataset open_dataset(const std::filesystem::path& root);
+// A folder-per-class data set the trainers can train on (2 to 6 classes), with the groups of
+// byte-identical files in it. Skipped files and files filed under two classes go to stderr.
+struct labelled_data {
+  data::folder_dataset set;
+  std::vector<std::vector<std::size_t>> identical;
+};
+labelled_data open_dataset(const std::filesystem::path& root);
+
+// s's stratified training / validation split of d, identical files on one side; invalid_argument
+// when a class is left without training images.
+data::split_indices training_split(const settings& s, const labelled_data& d);
 
 }  // namespace tarmac::training

@@ -326,11 +326,11 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
   tarmac::training::settings s = tarmac::training::read_options(args);
   s.data = data;
   s.quiet = true;
-  const tarmac::data::folder_dataset dataset = tarmac::training::open_dataset(data);
-  const auto& classes = dataset.classes();
-  const auto& samples = dataset.samples();
+  const tarmac::training::labelled_data labelled = tarmac::training::open_dataset(data);
+  const auto& classes = labelled.set.classes();
+  const auto& samples = labelled.set.samples();
   // Identical files stay in one fold; those filed under two classes bound what any model can score.
-  const auto identical = tarmac::data::identical_files(samples);
+  const auto& identical = labelled.identical;
   const auto parts = tarmac::data::stratified_folds(samples, classes.size(), folds, s.seed, identical);
   const ceiling best = best_possible(samples, classes.size(), identical);
   if (!json) {
@@ -417,7 +417,7 @@ int main(int argc, char** argv) {
     const bool json = args.enabled("--json");
     const fs::path data = args.text("--data"), confused = args.text("--confused");
     if (data.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
-    if (!confused.empty()) tarmac::cli::check_output_folder(confused, "--confused"), tarmac::image::check_image_name(confused);
+    if (!confused.empty()) tarmac::cli::check_image_output(confused, "--confused");
     const bool cv = args.integer("--cv", 0, 100) != 0;
     if (cv) {
       if (!args.text("--model").empty() || !args.text("--cascade").empty())

@@ -4,8 +4,6 @@
 #include <cstdio>
 #include <string>
 
-#include <tarmac/image/io.hpp>
-
 #include "../common/cli.hpp"
 #include "../common/training_cli.hpp"
 
@@ -34,9 +32,10 @@ int main(int argc, char** argv) {
     tarmac::surface::detail::storage_format(s.out);
     tarmac::cli::check_output_folder(s.out, "--out");
     if (!s.log.empty()) tarmac::cli::check_output_folder(s.log, "--log");
-    if (!s.plot.empty()) tarmac::cli::check_output_folder(s.plot, "--plot"), tarmac::image::check_image_name(s.plot);
+    if (!s.plot.empty()) tarmac::cli::check_image_output(s.plot, "--plot");
 
-    const tarmac::data::folder_dataset dataset = tarmac::training::open_dataset(s.data);
+    const tarmac::training::labelled_data data = tarmac::training::open_dataset(s.data);
+    const tarmac::data::folder_dataset& dataset = data.set;
     const auto counts = dataset.counts();
     std::printf("%s: %zu images in %zu classes (", s.data.c_str(), dataset.samples().size(), counts.size());
     for (std::size_t c = 0; c < counts.size(); ++c)
@@ -46,9 +45,7 @@ int main(int argc, char** argv) {
 
     tarmac::training::stop_on_ctrl_c();
     const auto start = std::chrono::steady_clock::now();
-    const auto split = tarmac::data::stratified_split(dataset.samples(), counts.size(), s.validation, s.seed,
-                                                      tarmac::data::all_indices(dataset.samples()),
-                                                      tarmac::data::identical_files(dataset.samples()));
+    const auto split = tarmac::training::training_split(s, data);
     const tarmac::training::result r = tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (r.interrupted) std::printf("Interrupted: kept the best checkpoint so far\n");

@@ -27,8 +27,9 @@ struct outcome {
   double seconds = 0;
 };
 
-outcome train_one(const job& j, tarmac::training::settings s, const fs::path& out) {
-  const tarmac::data::folder_dataset dataset = tarmac::training::open_dataset(j.data);
+outcome train_one(const job& j, const tarmac::training::labelled_data& data, tarmac::training::settings s,
+                  const fs::path& out) {
+  const tarmac::data::folder_dataset& dataset = data.set;
   const auto counts = dataset.counts();
   std::printf("\n== %s model from %s (", j.name.c_str(), j.data.c_str());
   for (std::size_t c = 0; c < counts.size(); ++c)
@@ -41,9 +42,7 @@ outcome train_one(const job& j, tarmac::training::settings s, const fs::path& ou
   s.log = out / (stem + ".csv");
   s.plot = out / (stem + ".png");
   const auto start = std::chrono::steady_clock::now();
-  const auto split = tarmac::data::stratified_split(dataset.samples(), counts.size(), s.validation, s.seed,
-                                                    tarmac::data::all_indices(dataset.samples()),
-                                                    tarmac::data::identical_files(dataset.samples()));
+  const auto split = tarmac::training::training_split(s, data);
   outcome o{j.name, dataset.classes(), tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split), 0};
   o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("Best: epoch %zu, validation accuracy %.1f%%, balanced accuracy %.1f%% (%zu epochs, %.1f s)\n",
@@ -89,9 +88,10 @@ int main(int argc, char** argv) {
       throw tarmac::invalid_argument(out.string() + " already holds a cascade (cascade.yml); choose another --out or remove it");
 
     // Discover the jobs before any training, so a layout problem costs nothing.
-    const tarmac::data::folder_dataset types = tarmac::training::open_dataset(type_root);
+    std::vector<tarmac::training::labelled_data> data{tarmac::training::open_dataset(type_root)};
+    const std::vector<tarmac::class_info> types = data[0].set.classes();
     std::vector<job> jobs{{"type", type_root, out / "type.yml.gz"}};
-    for (const tarmac::class_info& t : types.classes()) {
+    for (const tarmac::class_info& t : types) {
       const fs::path folder = root / ("training_data_" + t.id + "_quality");
       if (fs::is_directory(folder))
         jobs.push_back({t.id, folder, out / (t.id + "_quality.yml.gz")});
@@ -103,38 +103,25 @@ int main(int argc, char** argv) {
       if (!entry.is_directory() || !name.starts_with("training_data_") || !name.ends_with("_quality")) continue;
       const std::string type = name.substr(14, name.size() - 14 - 8);
       bool known = false;
-      for (const auto& t : types.classes()) known = known || t.id == type;
+      for (const auto& t : types) known = known || t.id == type;
       if (!known)
         std::fprintf(stderr, "warning: %s is for type '%s', which %s does not have: ignored\n", entry.path().c_str(),
                      type.c_str(), type_root.c_str());
     }
-    // Every job's data is checked before the first model trains: readable, 2 to 6 classes, and
-    // every class left with training images after the validation split.
-    for (const job& j : jobs) {
-      const tarmac::data::folder_dataset d(j.data);
-      if (d.classes().size() < 2)
-        throw tarmac::invalid_argument(j.data.string() + " has only one class folder (" + d.classes()[0].id +
-                                       "): a classifier needs two or more");
-      if (d.classes().size() > 6)
-        throw tarmac::invalid_argument(j.data.string() + " has " + std::to_string(d.classes().size()) +
-                                       " class folders; the trainers train 2 to 6 classes");
-      const auto split = tarmac::data::stratified_split(d.samples(), d.classes().size(), s.validation, s.seed);
-      const auto counts = tarmac::data::class_counts(d.samples(), split.train, d.classes().size());
-      for (std::size_t c = 0; c < counts.size(); ++c)
-        if (counts[c] == 0)
-          throw tarmac::invalid_argument("class " + (j.data / d.classes()[c].id).string() +
-                                         " has no training images after the validation split (--val)");
-    }
+    // Every job's data is opened and split before the first model trains: a folder that cannot
+    // be trained on fails now, not after the models before it.
+    for (std::size_t i = 1; i < jobs.size(); ++i) data.push_back(tarmac::training::open_dataset(jobs[i].data));
+    for (const auto& d : data) tarmac::training::training_split(s, d);
     std::error_code ec;
     fs::create_directories(out, ec);
     if (ec) throw tarmac::io_error("cannot create " + out.string() + ": " + ec.message());
 
     tarmac::training::stop_on_ctrl_c();
     std::vector<outcome> done;
-    for (const job& j : jobs) {
-      done.push_back(train_one(j, s, out));
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      done.push_back(train_one(jobs[i], data[i], s, out));
       if (done.back().result.interrupted) {
-        std::printf("Interrupted: %s kept its best checkpoint; no cascade.yml was written\n", j.model.c_str());
+        std::printf("Interrupted: %s kept its best checkpoint; no cascade.yml was written\n", jobs[i].model.c_str());
         return 130;
       }
     }

@@ -162,10 +162,7 @@ class basic_cascade {
   // Whole frames: ROI crop and resize as the models were trained.
   std::vector<cascade_result> classify(const std::vector<cv::Mat>& frames, probability_smoother* smoother = nullptr) {
     if (frames.empty()) throw invalid_argument("cascade: no frames");
-    xt::xtensor<float, 4> batch = xt::empty<float>(
-        {frames.size(), std::size_t(input().height), std::size_t(input().width), std::size_t(3)});
-    for (std::size_t i = 0; i < frames.size(); ++i) image::to_tensor_into(image::crop_roi(frames[i], roi()), batch, i);
-    return classify(batch, frames.size(), smoother);
+    return classify(preprocess(frames, roi(), input()), frames.size(), smoother);
   }
 
  private:
@@ -264,9 +261,7 @@ inline cascade_entry read_cascade_entry(const cv::FileNode& node, const std::fil
 // Reads cascade.yml; model paths come back resolved against its folder.
 inline cascade_description read_cascade_file(const std::filesystem::path& path) {
   const std::string where = "cascade file " + path.string() + ": ";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read cascade file " + path.string() + ": no such file");
-  try {
+  return detail::guard_parser(path, [&] {
     cv::FileStorage fs;
     if (!fs.open(detail::checked_model_text(path, "cascade file"), cv::FileStorage::READ | cv::FileStorage::MEMORY))
       throw format_error(where + "not a YAML or JSON file that OpenCV can read");
@@ -287,11 +282,7 @@ inline cascade_description read_cascade_file(const std::filesystem::path& path) 
     resolve(d.type_model);
     for (cascade_entry& q : d.quality_models) resolve(q);
     return d;
-  } catch (const error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw format_error(where + "unreadable (" + e.what() + ")");
-  }
+  }, "cascade file");
 }
 
 using cascade = basic_cascade<classifier>;

@@ -26,6 +26,14 @@ using default_networks =
     network_list<nn::rtk_net<2>, nn::rtk_net<3>, nn::rtk_net<4>, nn::rtk_net<5>, nn::rtk_net<6>,
                  nn::gap_net<2>, nn::gap_net<3>, nn::gap_net<4>, nn::gap_net<5>, nn::gap_net<6>>;
 
+// Whole frames as a model's input batch: each frame's ROI, resized to the input size.
+inline xt::xtensor<float, 4> preprocess(const std::vector<cv::Mat>& frames, const image::roi_rule& roi, image::input_size input) {
+  xt::xtensor<float, 4> batch =
+      xt::empty<float>({frames.size(), std::size_t(input.height), std::size_t(input.width), std::size_t(3)});
+  for (std::size_t i = 0; i < frames.size(); ++i) image::to_tensor_into(image::crop_roi(frames[i], roi), batch, i);
+  return batch;
+}
+
 class classifier {
  public:
   template <class Net>
@@ -49,10 +57,7 @@ class classifier {
   // Probabilities of whole frames: ROI crop and resize as the model was trained.
   xt::xtensor<float, 2> predict(const std::vector<cv::Mat>& frames) {
     if (frames.empty()) throw invalid_argument("classifier::predict: no frames");
-    const image::input_size size = input();
-    xt::xtensor<float, 4> batch = xt::empty<float>({frames.size(), std::size_t(size.height), std::size_t(size.width), std::size_t(3)});
-    for (std::size_t i = 0; i < frames.size(); ++i) image::to_tensor_into(image::crop_roi(frames[i], roi()), batch, i);
-    return predict(batch);
+    return predict(preprocess(frames, roi(), input()));
   }
 
  private:

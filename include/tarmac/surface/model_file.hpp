@@ -252,19 +252,20 @@ model_metadata read_model(const cv::FileNode& root, const std::filesystem::path&
   return meta;
 }
 
-// Runs a reader, turning what OpenCV's parser throws on damaged input into format_error.
+// Runs a reader of a model file (or, by kind, another FileStorage file), turning what OpenCV's
+// parser throws on damaged input into format_error.
 template <class Reader>
-auto guard_parser(const std::filesystem::path& path, Reader&& reader) {
+auto guard_parser(const std::filesystem::path& path, Reader&& reader, const std::string& kind = "model file") {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read model file " + path.string() + ": no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read " + kind + " " + path.string() + ": no such file");
   try {
     return reader();
   } catch (const error&) {
     throw;
   } catch (const cv::Exception& e) {
-    throw format_error(where(path) + "unreadable (" + e.msg + ")");
+    throw format_error(kind + " " + path.string() + ": unreadable (" + e.msg + ")");
   } catch (const std::exception& e) {  // OpenCV also lets std::length_error and the like through
-    throw format_error(where(path) + "unreadable (" + e.what() + ")");
+    throw format_error(kind + " " + path.string() + ": unreadable (" + e.what() + ")");
   }
 }
 
