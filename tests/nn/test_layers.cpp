@@ -2,7 +2,9 @@
 // threads, sizes that leave partial tiles and edge windows), and softmax / cross-entropy.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <vector>
@@ -81,6 +83,56 @@ void check_maxpool() {
   check_close(forward<L>(in, {}, {}, n), want);
 }
 
+
+// conv2d -> maxpool2d -> relu as the network runs it (one fused pass) against the three layers
+// one after another, forward and backward. `levels` > 0 draws inputs and weights from that many
+// integers, so windows hold ties (the first maximum must win in both).
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t S>
+void check_fused(std::size_t levels) {
+  using conv = typename conv2d<F, 3>::template bind<shape<H, W, C>, double>;
+  using pool = typename maxpool2d<S>::template bind<typename conv::out_shape, double>;
+  using act = typename relu::template bind<typename pool::out_shape, double>;
+  using fused = detail::conv_pool_relu<double, conv, pool>;
+  constexpr std::size_t n = 3, P = pool::out_shape::size;
+  auto quantise = [&](std::vector<double> v) {
+    if (levels)
+      for (double& x : v) x = std::floor((x + 1) / 2 * double(levels)) - double(levels / 2);
+    return v;
+  };
+  const auto in = quantise(random_vector(n * H * W * C, 5)), w = quantise(random_vector(9 * C * F, 6));
+  const auto b = quantise(random_vector(F, 7)), d_out = random_vector(n * P, 8);
+  tarmac::thread_pool threads(2);
+  const std::size_t per_worker = std::max({conv::scratch_per_worker, pool::scratch_per_worker, fused::scratch_per_worker});
+  std::vector<double> scratch(per_worker * 2 + conv::scratch_shared);
+  const detail::context<double> ctx{threads, scratch.data(), per_worker, scratch.data() + per_worker * 2};
+
+  std::vector<double> conv_out(n * conv::out_shape::size), pooled(n * P);
+  conv::forward(ctx, w.data(), b.data(), in.data(), conv_out.data(), n);
+  pool::forward(ctx, nullptr, nullptr, conv_out.data(), pooled.data(), n);
+  act::forward(ctx, nullptr, nullptr, pooled.data(), pooled.data(), n);
+  std::vector<double> d_pooled(n * P), d_conv(conv_out.size()), d_in(in.size()), d_w(w.size()), d_b(F);
+  act::backward(ctx, nullptr, nullptr, pooled.data(), d_out.data(), d_pooled.data(), nullptr, nullptr, n);
+  pool::backward(ctx, nullptr, conv_out.data(), nullptr, d_pooled.data(), d_conv.data(), nullptr, nullptr, n);
+  conv::backward(ctx, w.data(), in.data(), nullptr, d_conv.data(), d_in.data(), d_w.data(), d_b.data(), n);
+
+  std::vector<double> fused_pooled(n * P), fused_inference(n * P), fused_d_in(in.size()), fused_d_w(w.size()), fused_d_b(F);
+  std::vector<std::uint8_t> where(n * P);
+  fused::forward(ctx, w.data(), b.data(), in.data(), fused_pooled.data(), where.data(), n);
+  fused::forward(ctx, w.data(), b.data(), in.data(), fused_inference.data(), nullptr, n);
+  CHECK(fused_pooled == pooled);  // the same arithmetic in the same order: bit for bit
+  CHECK(fused_inference == pooled);
+  for (std::uint8_t at : where) REQUIRE(at < S * S);
+  fused::backward(ctx, w.data(), in.data(), fused_pooled.data(), where.data(), d_out.data(), fused_d_in.data(),
+                  fused_d_w.data(), fused_d_b.data(), n);
+  check_close(fused_d_in, d_in);
+  check_close(fused_d_w, d_w);
+  check_close(fused_d_b, d_b);
+  if (levels) {  // ties really occurred: some window held its maximum more than once
+    std::size_t tied = 0;
+    for (std::size_t i = 0; i < n * P; ++i) tied += d_pooled[i] != 0 && pooled[i] > 0;
+    CHECK(tied > 0);
+  }
+}
 }  // namespace
 
 TEST_CASE("conv2d forward equals the reference loop (SAME padding, partial tiles, odd channel counts)") {
@@ -98,6 +150,15 @@ TEST_CASE("maxpool2d forward equals the reference loop, including SAME edge wind
   check_maxpool<5, 7, 4, 2>();
   check_maxpool<7, 5, 2, 3>();
   CHECK(std::is_same_v<maxpool2d<2>::bind<shape<5, 7, 4>, float>::out_shape, shape<3, 4, 4>>);
+}
+
+TEST_CASE("conv2d -> maxpool2d -> relu fused equals the three layers one after another, forward and backward") {
+  check_fused<7, 100, 2, 3, 2>(0);    // blocks of 2 rows (the last one partial), SAME edge windows
+  check_fused<8, 100, 3, 9, 3>(0);    // window 3: blocks of 3 rows, a partial last window row
+  check_fused<6, 9, 4, 17, 2>(0);     // one block; vector and scalar filter columns
+  check_fused<9, 70, 2, 8, 2>(3);     // integers in {-1, 0, 1}: ties in most windows
+  CHECK(detail::conv_pool_relu<float, conv2d<32, 3>::bind<shape<128, 128, 3>, float>,
+                               maxpool2d<2>::bind<shape<128, 128, 32>, float>>::rows % 2 == 0);
 }
 
 TEST_CASE("relu, flatten, dense and global_avg_pool forward equal the reference") {

@@ -3,14 +3,17 @@
 // Shapes, parameter counts and offsets are compile-time constants; only the batch size is a
 // run-time value. All parameters live in one aligned buffer (weights of every layer, then biases
 // of every layer), gradients in a second one of the same layout. Activations, gradients and
-// scratch memory are allocated on the first call for a batch size and reused after it.
+// scratch memory are allocated on the first call for a batch size and reused after it. Every
+// conv2d -> maxpool2d -> relu triple runs as one fused pass (layers/fused.hpp).
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cmath>
 #include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -25,6 +28,7 @@
 #include "tarmac/nn/layers/activation.hpp"
 #include "tarmac/nn/layers/conv2d.hpp"
 #include "tarmac/nn/layers/dense.hpp"
+#include "tarmac/nn/layers/fused.hpp"
 #include "tarmac/nn/layers/pooling.hpp"
 #include "tarmac/nn/loss.hpp"
 #include "tarmac/nn/optimiser.hpp"
@@ -76,15 +80,34 @@ class basic_network {
 
   template <std::size_t... I>
   static constexpr auto collect(std::index_sequence<I...>, auto field) {
-    return std::array<std::size_t, depth>{field(std::type_identity<layer<I>>{})...};
+    return std::array{field(std::type_identity<layer<I>>{})...};
   }
   static constexpr auto weight_counts = collect(indices{}, [](auto l) { return decltype(l)::type::weight_count; });
   static constexpr auto bias_counts = collect(indices{}, [](auto l) { return decltype(l)::type::bias_count; });
   static constexpr auto output_sizes = collect(indices{}, [](auto l) { return decltype(l)::type::out_shape::size; });
   static constexpr auto input_sizes = collect(indices{}, [](auto l) { return decltype(l)::type::in_shape::size; });
   static constexpr auto in_place = collect(indices{}, [](auto l) { return std::size_t{decltype(l)::type::in_place}; });
-  static constexpr auto per_worker = collect(indices{}, [](auto l) { return decltype(l)::type::scratch_per_worker; });
   static constexpr auto shared = collect(indices{}, [](auto l) { return decltype(l)::type::scratch_shared; });
+  static constexpr auto kinds = collect(indices{}, [](auto l) { return decltype(l)::type::kind; });
+
+  // fused[i]: layers i, i + 1, i + 2 are conv2d, maxpool2d, relu and run as one pass.
+  static constexpr auto fused = [] {
+    std::array<bool, depth> head{};
+    for (std::size_t i = 0; i + 2 < depth; ++i)
+      head[i] = kinds[i] == "conv2d" && kinds[i + 1] == "maxpool2d" && kinds[i + 2] == "relu";
+    return head;
+  }();
+  static constexpr bool inside_fused(std::size_t i) { return (i >= 1 && fused[i - 1]) || (i >= 2 && fused[i - 2]); }
+  template <std::size_t I>
+  using fused_pass = detail::conv_pool_relu<T, layer<I>, layer<I + 1>>;
+  template <std::size_t I>
+  static constexpr std::size_t worker_scratch() {
+    if constexpr (fused[I]) return fused_pass<I>::scratch_per_worker;
+    else return layer<I>::scratch_per_worker;
+  }
+  static constexpr auto per_worker = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::size_t, depth>{worker_scratch<I>()...};
+  }(indices{});
 
   static constexpr auto offsets(const std::array<std::size_t, depth>& counts, std::size_t start) {
     std::array<std::size_t, depth> out{};
@@ -301,6 +324,15 @@ class basic_network {
     T* spare[2] = {ping_.data(), pong_.data()};
     std::size_t next = 0;
     for_each_layer([&]<std::size_t I>() {
+      if constexpr (fused[I]) {
+        T* out = spare[next];
+        next ^= 1;
+        fused_pass<I>::forward(ctx, weights_ptr<I>(), biases_ptr<I>(), in, out, nullptr, n);
+        in = out;
+        return;
+      } else if constexpr (inside_fused(I)) {
+        return;
+      }
       T* out;
       if (in_place[I] && I > 0) {
         out = const_cast<T*>(in);  // our own buffer: the previous layer's output
@@ -322,22 +354,35 @@ class basic_network {
 
   void reserve_training(std::size_t n) {
     if (n <= reserved_) return;
-    std::size_t total = 0;
+    std::size_t total = 0, positions = 0;
     for (std::size_t i = 0; i < depth; ++i) {
       activation_offsets_[i] = (in_place[i] && i > 0) ? activation_offsets_[i - 1] : total;
-      if (!(in_place[i] && i > 0)) total += detail::align_up(n * output_sizes[i]);
+      // a fused conv's own output is never stored; its pool keeps the window positions
+      if (!(in_place[i] && i > 0) && !fused[i]) total += detail::align_up(n * output_sizes[i]);
+      position_offsets_[i] = positions;
+      if (fused[i]) positions += n * output_sizes[i + 1];
     }
     activations_.assign(total, T(0));
+    positions_.assign(positions, 0);
     grad_a_.assign(std::max(max_of(input_sizes), max_of(output_sizes)) * n, T(0));
     grad_b_.assign(grad_a_.size(), T(0));
     reserved_ = n;
   }
   T* activation_out(std::size_t i) { return activations_.data() + activation_offsets_[i]; }
+  std::uint8_t* positions_of(std::size_t i) { return positions_.data() + position_offsets_[i]; }
 
   void forward_keep(const T* images, std::size_t n) {
     const detail::context<T> ctx = context();
     const T* in = images;
     for_each_layer([&]<std::size_t I>() {
+      if constexpr (fused[I]) {
+        T* out = activation_out(I + 1);
+        fused_pass<I>::forward(ctx, weights_ptr<I>(), biases_ptr<I>(), in, out, positions_of(I), n);
+        in = out;
+        return;
+      } else if constexpr (inside_fused(I)) {
+        return;  // the relu works in place: its output is the pool's
+      }
       T* out = activation_out(I);
       if (I == 0 && in_place[I]) std::copy_n(in, n * input_sizes[I], out);
       layer<I>::forward(ctx, weights_ptr<I>(), biases_ptr<I>(), in_place[I] ? out : in, out, n);
@@ -356,8 +401,13 @@ class basic_network {
 
   template <std::size_t I>
   void backward_layer(const detail::context<T>& ctx, const T* images, std::size_t n, T*& d, T*& other) {
-    if constexpr (I == 0 && weight_counts[I] == 0) {
-      return;  // nothing to learn and no input gradient wanted
+    if constexpr ((I == 0 && weight_counts[I] == 0) || inside_fused(I)) {
+      return;  // nothing to learn and no input gradient wanted, or done by the fused pass
+    } else if constexpr (fused[I]) {
+      fused_pass<I>::backward(ctx, weights_ptr<I>(), I == 0 ? images : activation_out(I - 1), activation_out(I + 1),
+                              positions_of(I), d, I == 0 ? nullptr : other, gradients_.data() + weight_layout.first[I],
+                              gradients_.data() + bias_layout.first[I], n);
+      std::swap(d, other);
     } else {
       const T* in = I == 0 ? (in_place[I] ? activation_out(0) : images) : activation_out(I - 1);
       T* d_in = I == 0 ? nullptr : (in_place[I] ? d : other);
@@ -370,7 +420,8 @@ class basic_network {
   std::unique_ptr<thread_pool> pool_;
   buffer parameters_, gradients_;
   buffer activations_, grad_a_, grad_b_, ping_, pong_, scratch_;
-  std::array<std::size_t, depth> activation_offsets_{};
+  std::vector<std::uint8_t> positions_;
+  std::array<std::size_t, depth> activation_offsets_{}, position_offsets_{};
   std::size_t reserved_ = 0;
 };
 

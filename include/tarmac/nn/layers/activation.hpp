@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "tarmac/nn/detail/context.hpp"
 #include "tarmac/nn/init.hpp"
@@ -25,7 +27,8 @@ struct relu {
   struct bind : detail::no_parameters {
     using in_shape = In;
     using out_shape = shape<In::height, In::width, In::channels>;
-    static layer_spec spec() { return {"relu", {}, {In::height, In::width, In::channels}}; }
+    static constexpr std::string_view kind = "relu";
+    static layer_spec spec() { return {std::string(kind), {}, {In::height, In::width, In::channels}}; }
 
     static void forward(const detail::context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
       detail::parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
@@ -47,7 +50,8 @@ struct flatten {
   struct bind : detail::no_parameters {
     using in_shape = In;
     using out_shape = shape<1, 1, In::size>;
-    static layer_spec spec() { return {"flatten", {}, {1, 1, In::size}}; }
+    static constexpr std::string_view kind = "flatten";
+    static layer_spec spec() { return {std::string(kind), {}, {1, 1, In::size}}; }
     static void forward(const detail::context<T>&, const T*, const T*, const T*, T*, std::size_t) {}
     static void backward(const detail::context<T>&, const T*, const T*, const T*, const T*, T*, T*, T*, std::size_t) {}
   };

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "tarmac/nn/detail/context.hpp"
@@ -32,7 +34,8 @@ struct dense {
     static constexpr bool in_place = false;
     static constexpr std::size_t few_rows = 4;
 
-    static layer_spec spec() { return {"dense", {Outputs}, {1, 1, O}}; }
+    static constexpr std::string_view kind = "dense";
+    static layer_spec spec() { return {std::string(kind), {Outputs}, {1, 1, O}}; }
     static std::vector<std::size_t> weight_shape() { return {I, O}; }
     static void init(std::span<T> w, std::span<T> b, init_scheme scheme, init_engine& engine) {
       initialise(w, b, I, scheme, engine);
