@@ -7,9 +7,9 @@
 // conv2d -> maxpool2d -> relu triple runs as one fused pass (layers/fused.hpp).
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -108,6 +108,14 @@ class basic_network {
   static constexpr auto per_worker = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<std::size_t, depth>{worker_scratch<I>()...};
   }(indices{});
+  // The largest layer output ever stored (a fused conv's never is): it sizes the inference
+  // buffers and the gradient buffers, whose largest d_in is some stored layer's output too.
+  static constexpr std::size_t largest_stored = [] {
+    std::size_t largest = 0;
+    for (std::size_t i = 0; i < depth; ++i)
+      if (!fused[i]) largest = std::max(largest, output_sizes[i]);
+    return largest;
+  }();
 
   static constexpr auto offsets(const std::array<std::size_t, depth>& counts, std::size_t start) {
     std::array<std::size_t, depth> out{};
@@ -317,7 +325,7 @@ class basic_network {
 
   // Inference through two ping-pong buffers; returns the logits.
   const T* infer(const T* images, std::size_t n) {
-    const std::size_t largest = max_of(output_sizes) * predict_chunk;
+    const std::size_t largest = largest_stored * predict_chunk;
     if (ping_.size() < largest) ping_.assign(largest, T(0)), pong_.assign(largest, T(0));
     const detail::context<T> ctx = context();
     const T* in = images;
@@ -364,7 +372,7 @@ class basic_network {
     }
     activations_.assign(total, T(0));
     positions_.assign(positions, 0);
-    grad_a_.assign(std::max(max_of(input_sizes), max_of(output_sizes)) * n, T(0));
+    grad_a_.assign(largest_stored * n, T(0));
     grad_b_.assign(grad_a_.size(), T(0));
     reserved_ = n;
   }
