@@ -1,5 +1,13 @@
 # Checks every tarmac CLI must pass: each bad argument list fails with exit 2 and a
-# "<tool>: error: " message; --help prints the usage and exits 0.
+# "<tool>: error: " message; --help prints the usage and exits 0. Also run(): a command that
+# must succeed, its output shown when it does not.
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "failed (${result}): ${ARGN}\n${out}")
+  endif()
+endfunction()
+
 function(expect_usage_errors program tool)
   foreach(bad IN LISTS ARGN)
     string(REPLACE " " ";" arguments "${bad}")

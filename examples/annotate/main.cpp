@@ -22,6 +22,7 @@
 #include <tarmac/video.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/image_output.hpp"
 #include "../common/contact_sheet.hpp"
 
 namespace {

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <tarmac/core/error.hpp>
-#include <tarmac/image/io.hpp>
 
 namespace tarmac::cli {
 
@@ -119,12 +118,6 @@ inline void check_output_folder(const std::filesystem::path& p, const char* opti
     throw invalid_argument(std::string(option) + " " + p.string() + ": folder " + folder.string() + " does not exist");
   if (std::filesystem::is_directory(p))
     throw invalid_argument(std::string(option) + " " + p.string() + " is a folder; give a file name");
-}
-
-// An image output: its folder exists and OpenCV can write its extension.
-inline void check_image_output(const std::filesystem::path& p, const char* option) {
-  check_output_folder(p, option);
-  image::check_image_name(p);
 }
 
 // Runs a tool's body; a tarmac::error becomes "tool: error: ..." on stderr and exit code 2.

@@ -21,6 +21,7 @@
 #include <tarmac/surface/classifier.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/image_output.hpp"
 #include "../common/contact_sheet.hpp"
 #include "../common/training_cli.hpp"
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../common/cli.hpp"
+#include "../common/image_output.hpp"
 #include "../common/training_cli.hpp"
 
 int main(int argc, char** argv) {

@@ -26,4 +26,8 @@ TEST_CASE("the CUDA mask is split into chunks of whole 64-row tiles within the b
   CHECK(p.rows_per_chunk == 64);
   CHECK(p.chunks == 16);
   CHECK(plan_mask(0, 1 << 20).words == 1);
+  // A budget so large that the chunk would pass CUDA's grid.y limit of 65535 tiles: capped.
+  p = plan_mask(5'000'000, std::size_t(1) << 50);
+  CHECK(p.rows_per_chunk == 65535 * 64);
+  CHECK(p.chunks == 2);
 }

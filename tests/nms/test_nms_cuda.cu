@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include <tarmac/nms/cuda.cuh>
@@ -95,6 +96,16 @@ TEST_CASE("cuda on the classic and scene sets, with the mask built in many chunk
   cudaMemcpy(got.data(), d_keep, kept * sizeof(std::uint32_t), cudaMemcpyDeviceToHost);
   const auto expected = nms::nms<nms::naive>(scene.boxes, scene.scores, q);
   CHECK(std::vector<std::size_t>(got.begin(), got.end()) == expected);
+  // max_keep reached in the middle of a tile and of a chunk, and boxes dropped by score first.
+  for (auto [max_keep, score_threshold] : {std::pair{std::size_t(777), -1.0f}, std::pair{std::size_t(50), 0.5f}}) {
+    nms::params r;
+    r.max_keep = max_keep;
+    r.score_threshold = score_threshold;
+    const std::size_t count = nms::nms_device(d_boxes, d_scores, scene.boxes.size(), d_keep, r, ws);
+    std::vector<std::uint32_t> first(count);
+    cudaMemcpy(first.data(), d_keep, count * sizeof(std::uint32_t), cudaMemcpyDeviceToHost);
+    CHECK(std::vector<std::size_t>(first.begin(), first.end()) == nms::nms<nms::naive>(scene.boxes, scene.scores, r));
+  }
   // Invalid input is reported after the call's one synchronisation.
   const box<float> bad{5, 5, 1, 1};
   cudaMemcpy(d_boxes + 17, &bad, sizeof bad, cudaMemcpyHostToDevice);

@@ -147,36 +147,46 @@ __global__ void suppression_mask(device_soa soa, const std::uint32_t* count, std
 }
 
 // The greedy pass over rows [row_begin, row_end), continuing from the removed set and the
-// keep list left by earlier chunks. One block.
+// keep list left by earlier chunks. One block. Shared state written by thread 0 is read by the
+// others only between two barriers, so no thread can see it change mid-iteration (or leave the
+// loop while the others wait at a barrier).
 __global__ void gather_keep(const unsigned long long* mask, const std::uint32_t* count, std::uint32_t row_begin,
                             std::uint32_t row_end, std::uint32_t words, std::uint32_t max_keep,
                             unsigned long long* removed, std::uint32_t* keep, std::uint32_t* keep_count) {
   const std::uint32_t m = min(*count, row_end);
+  __shared__ unsigned long long diagonal[tile];
   __shared__ std::uint32_t kept_rows[tile];
   __shared__ std::uint32_t kept_in_tile, kept_total;
   if (threadIdx.x == 0) kept_total = *keep_count;
   __syncthreads();
-  for (std::uint32_t t = row_begin / tile; t * tile < m && kept_total < max_keep; ++t) {
+  for (std::uint32_t t = row_begin / tile; t * tile < m; ++t) {
+    // the tile's own words, fetched in parallel: the serial pass below then reads shared memory
+    if (threadIdx.x < tile) {
+      const std::uint32_t row = t * tile + threadIdx.x;
+      diagonal[threadIdx.x] = row < m ? mask[std::size_t(row - row_begin) * words + t] : 0ull;
+    }
+    __syncthreads();
     if (threadIdx.x == 0) {
       unsigned long long word = removed[t];
       std::uint32_t n = 0;
       for (std::uint32_t k = 0; k < tile && t * tile + k < m && kept_total < max_keep; ++k) {
         if (word >> k & 1ull) continue;
-        const std::uint32_t row = t * tile + k;
-        keep[kept_total++] = row;
-        kept_rows[n++] = row;
-        word |= mask[std::size_t(row - row_begin) * words + t];
+        keep[kept_total++] = t * tile + k;
+        kept_rows[n++] = t * tile + k;
+        word |= diagonal[k];
       }
       removed[t] = word;
       kept_in_tile = n;
     }
     __syncthreads();
-    for (std::uint32_t w = t + 1 + threadIdx.x; w < words; w += blockDim.x) {
+    const bool full = kept_total >= max_keep;
+    for (std::uint32_t w = t + 1 + threadIdx.x; w < words && !full; w += blockDim.x) {
       unsigned long long acc = removed[w];
       for (std::uint32_t k = 0; k < kept_in_tile; ++k) acc |= mask[std::size_t(kept_rows[k] - row_begin) * words + w];
       removed[w] = acc;
     }
     __syncthreads();
+    if (full) break;
   }
   if (threadIdx.x == 0) *keep_count = kept_total;
 }
