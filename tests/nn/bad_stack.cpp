@@ -12,6 +12,8 @@ using net = network<input<4, 4, 3>, conv2d<8, 3>, dense<2>>;  // dense on an ima
 using net = network<input<4, 4, 3>, conv2d<8, 3>, flatten, dense<1>>;  // one class
 #elif TARMAC_BAD_STACK == 4
 using net = network<input<4, 4, 3>, conv2d<8, 2>, flatten, dense<2>>;  // even kernel
+#elif TARMAC_BAD_STACK == 5
+using net = network<input<20, 20, 3>, maxpool2d<17>, flatten, dense<2>>;  // positions would not fit a byte
 #endif
 
 int main() { return static_cast<int>(net::parameter_count); }

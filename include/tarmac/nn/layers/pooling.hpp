@@ -19,6 +19,8 @@ namespace tarmac::nn {
 
 template <class Shape>
 struct maxpool2d_window_larger_than_input;
+template <class Shape>
+struct maxpool2d_window_larger_than_16;
 
 template <std::size_t Size>
 struct maxpool2d {
@@ -28,7 +30,8 @@ struct maxpool2d {
   struct bind {
     static_assert(detail::shape_check<(Size <= In::height && Size <= In::width), maxpool2d_window_larger_than_input<shape<In::height, In::width, In::channels>>>::value,
                   "maxpool2d<Size>: the window is larger than the input");
-    static_assert(Size <= 16, "maxpool2d<Size>: Size must be at most 16 (window positions are stored in a byte)");
+    static_assert(detail::shape_check<(Size <= 16), maxpool2d_window_larger_than_16<shape<Size, Size, In::channels>>>::value,
+                  "maxpool2d<Size>: Size must be at most 16 (window positions are stored in a byte)");
     static constexpr std::size_t H = In::height, W = In::width, C = In::channels, S = Size;
     static constexpr std::size_t OH = (H + S - 1) / S, OW = (W + S - 1) / S;
     using in_shape = In;
