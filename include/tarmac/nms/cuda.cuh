@@ -1,17 +1,21 @@
 #pragma once
-// The CUDA NMS policy: nms<tarmac::nms::cuda>(boxes, scores, params) returns exactly what the
+// The CUDA policy: nms<tarmac::nms::cuda>(boxes, scores, params) returns exactly what the
 // CPU policies return, and nms_device() serves boxes that already live on the GPU.
 //
 // Method: boxes sorted by score (CUB's stable radix sort on the device path; the host path
 // receives the front end's order), a bitmask of "row suppresses column" built 64x64 boxes per
 // block in shared memory (one uint64 per row and 64-column tile, upper triangle only), then
-// the greedy pass gathered on the device by one block: per 64-row tile a single thread
-// resolves the tile's own word, and all threads OR the kept rows' words into the removed set.
-// Only the kept indices and their count come back: never the N x N/64 mask.
+// the greedy pass gathered on the device by one block with the removed set in shared memory:
+// thread 0 resolves one 64-row tile after another, visiting only rows it keeps, while the other
+// warps OR the previous tile's kept rows into the later words and fetch the next tile's words.
+// Only the kept indices and their count come back: never the N x N/64 mask. The kernels' bodies
+// live in cuda/kernels.hpp, which the tests also run on the CPU.
 //
 // Memory: the mask of N boxes needs N * ceil(N/64) * 8 bytes (1.25 GB at 100k, 5 GB at 200k);
 // it is built and consumed in chunks of rows that fit cuda_workspace::mask_budget (512 MiB by
-// default), so any N whose per-box buffers fit (about 60 bytes a box) works.
+// default), so any N whose per-box buffers fit (about 60 bytes a box) works, up to the removed
+// set's shared memory: N/8 bytes, 48 KiB (393,216 boxes) on any GPU, 227 KiB (1.86M boxes) on
+// an H100, asked for when needed.
 // IoU uses __fadd_rn/__fsub_rn/__fmul_rn/__fdiv_rn: no FMA contraction, the CPU's rounding.
 #ifndef __CUDACC__
 #error "tarmac/nms/cuda.cuh needs nvcc: include it from a .cu file and link tarmac::cuda"
@@ -28,6 +32,7 @@
 
 #include "tarmac/core/error.hpp"
 #include "tarmac/nms/nms.hpp"
+#include "tarmac/nms/cuda/kernels.hpp"
 #include "tarmac/nms/cuda/plan.hpp"
 
 namespace tarmac::nms {
@@ -70,29 +75,11 @@ inline void require_device(const char* where) {
                      (status != cudaSuccess ? cudaGetErrorString(status) : "no device found") + ")");
 }
 
-template <coords C>
-__device__ inline float device_extent(float lo, float hi) {
-  return C == coords::pixel_inclusive ? __fadd_rn(__fsub_rn(hi, lo), 1.0f) : __fsub_rn(hi, lo);
-}
-
-// iou.hpp's formula, operation for operation.
-template <coords C>
-__device__ inline float device_iou(float ax1, float ay1, float ax2, float ay2, float aa, float bx1, float by1, float bx2,
-                                   float by2, float ab) {
-  const float w = fmaxf(0.0f, device_extent<C>(fmaxf(ax1, bx1), fminf(ax2, bx2)));
-  const float h = fmaxf(0.0f, device_extent<C>(fmaxf(ay1, by1), fminf(ay2, by2)));
-  const float inter = __fmul_rn(w, h);
-  const float uni = __fsub_rn(__fadd_rn(aa, ab), inter);
-  return uni > 0.0f ? __fdiv_rn(inter, uni) : 0.0f;
-}
-
-__device__ inline std::uint32_t device_descending_key(float score) {
-  const std::uint32_t bits = __float_as_uint(score + 0.0f);
-  return bits & 0x80000000u ? bits : ~(bits | 0x80000000u);
-}
-
-struct device_soa {
-  float *x1, *y1, *x2, *y2, *area;
+// cuda/kernels.hpp's block interface on the GPU.
+struct device_block {
+  __device__ std::uint32_t thread() const { return threadIdx.x; }
+  __device__ std::uint32_t size() const { return blockDim.x; }
+  __device__ void sync() const { __syncthreads(); }
 };
 
 // Keys for the stable sort; boxes below the score threshold get the largest key and sort last.
@@ -107,7 +94,7 @@ __global__ void score_keys(const box<float>* boxes, const float* scores, std::ui
   if (!(isfinite(b.x1) && isfinite(b.y1) && isfinite(b.x2) && isfinite(b.y2) && isfinite(s)) || b.x2 < b.x1 || b.y2 < b.y1)
     atomicMin(first_invalid, i);
   const bool passes = !(s < score_threshold);
-  keys[i] = passes ? device_descending_key(s) : 0xFFFFFFFFu;
+  keys[i] = passes ? descending_key(s) : 0xFFFFFFFFu;
   values[i] = i;
   if (passes) atomicAdd(valid_count, 1u);
 }
@@ -119,77 +106,29 @@ __global__ void gather_sorted(const box<float>* boxes, const std::uint32_t* orde
   if (r >= n) return;
   const box<float> b = boxes[order ? order[r] : r];
   out.x1[r] = b.x1, out.y1[r] = b.y1, out.x2[r] = b.x2, out.y2[r] = b.y2;
-  out.area[r] = __fmul_rn(device_extent<C>(b.x1, b.x2), device_extent<C>(b.y1, b.y2));
+  out.area[r] = area_rn<C>(b.x1, b.y1, b.x2, b.y2);
 }
 
-constexpr int tile = 64;
-
-// mask[(row - row_begin) * words + column_tile] bit k: row suppresses column column_tile*64+k (> row).
+// Grid: (column tiles, row tiles of the chunk), 64 threads; *count ranked boxes.
 template <coords C>
 __global__ void suppression_mask(device_soa soa, const std::uint32_t* count, std::uint32_t row_begin, std::uint32_t row_end,
-                                 std::uint32_t words, float threshold, unsigned long long* mask) {
-  const std::uint32_t m = *count;
-  const std::uint32_t row_tile = row_begin / tile + blockIdx.y, column_tile = blockIdx.x;
-  if (column_tile < row_tile || row_tile * tile >= m || column_tile * tile >= m) return;
-  __shared__ float cx1[tile], cy1[tile], cx2[tile], cy2[tile], ca[tile];
-  const std::uint32_t c = column_tile * tile + threadIdx.x;
-  if (c < m) cx1[threadIdx.x] = soa.x1[c], cy1[threadIdx.x] = soa.y1[c], cx2[threadIdx.x] = soa.x2[c],
-             cy2[threadIdx.x] = soa.y2[c], ca[threadIdx.x] = soa.area[c];
-  __syncthreads();
-  const std::uint32_t row = row_tile * tile + threadIdx.x;
-  if (row >= m || row >= row_end) return;
-  const float x1 = soa.x1[row], y1 = soa.y1[row], x2 = soa.x2[row], y2 = soa.y2[row], a = soa.area[row];
-  unsigned long long bits = 0;
-  const std::uint32_t columns = min(std::uint32_t(tile), m - column_tile * tile);
-  for (std::uint32_t k = column_tile == row_tile ? threadIdx.x + 1 : 0; k < columns; ++k)
-    if (device_iou<C>(x1, y1, x2, y2, a, cx1[k], cy1[k], cx2[k], cy2[k], ca[k]) > threshold) bits |= 1ull << k;
-  mask[std::size_t(row - row_begin) * words + column_tile] = bits;
+                                 std::uint32_t words, float threshold, mask_word* mask, mask_word* earlier = nullptr) {
+  __shared__ column_boxes columns;
+  suppression_mask_block<C>(device_block{}, columns, soa, *count, row_begin / tile + blockIdx.y, blockIdx.x, row_begin,
+                            row_end, words, threshold, mask, earlier);
 }
 
-// The greedy pass over rows [row_begin, row_end), continuing from the removed set and the
-// keep list left by earlier chunks. One block. Shared state written by thread 0 is read by the
-// others only between two barriers, so no thread can see it change mid-iteration (or leave the
-// loop while the others wait at a barrier).
-__global__ void gather_keep(const unsigned long long* mask, const std::uint32_t* count, std::uint32_t row_begin,
-                            std::uint32_t row_end, std::uint32_t words, std::uint32_t max_keep,
-                            unsigned long long* removed, std::uint32_t* keep, std::uint32_t* keep_count) {
-  const std::uint32_t m = min(*count, row_end);
-  __shared__ unsigned long long diagonal[tile];
-  __shared__ std::uint32_t kept_rows[tile];
-  __shared__ std::uint32_t kept_in_tile, kept_total;
-  if (threadIdx.x == 0) kept_total = *keep_count;
-  __syncthreads();
-  for (std::uint32_t t = row_begin / tile; t * tile < m; ++t) {
-    // the tile's own words, fetched in parallel: the serial pass below then reads shared memory
-    if (threadIdx.x < tile) {
-      const std::uint32_t row = t * tile + threadIdx.x;
-      diagonal[threadIdx.x] = row < m ? mask[std::size_t(row - row_begin) * words + t] : 0ull;
-    }
-    __syncthreads();
-    if (threadIdx.x == 0) {
-      unsigned long long word = removed[t];
-      std::uint32_t n = 0;
-      for (std::uint32_t k = 0; k < tile && t * tile + k < m && kept_total < max_keep; ++k) {
-        if (word >> k & 1ull) continue;
-        keep[kept_total++] = t * tile + k;
-        kept_rows[n++] = t * tile + k;
-        word |= diagonal[k];
-      }
-      removed[t] = word;
-      kept_in_tile = n;
-    }
-    __syncthreads();
-    const bool full = kept_total >= max_keep;
-    for (std::uint32_t w = t + 1 + threadIdx.x; w < words && !full; w += blockDim.x) {
-      unsigned long long acc = removed[w];
-      for (std::uint32_t k = 0; k < kept_in_tile; ++k) acc |= mask[std::size_t(kept_rows[k] - row_begin) * words + w];
-      removed[w] = acc;
-    }
-    __syncthreads();
-    if (full) break;
-  }
-  if (threadIdx.x == 0) *keep_count = kept_total;
+// One block; dynamic shared memory: the removed set, `words` words.
+__global__ void gather_keep(const mask_word* mask, const mask_word* earlier, const std::uint32_t* count, std::uint32_t row_begin,
+                            std::uint32_t row_end, std::uint32_t words, std::uint32_t max_keep, mask_word* removed,
+                            std::uint32_t* keep, std::uint32_t* keep_count) {
+  extern __shared__ mask_word removed_copy[];
+  __shared__ gather_state state;
+  gather_keep_block(device_block{}, state, removed_copy, chunk_of(mask, earlier, *count, row_begin, row_end, words), max_keep,
+                    removed, keep, keep_count);
 }
+
+constexpr unsigned gather_threads = 256;
 
 // Kept ranks -> indices of the input.
 __global__ void ranks_to_indices(const std::uint32_t* ranks, const std::uint32_t* order, const std::uint32_t* count,
@@ -230,7 +169,7 @@ struct cuda_buffers {
   device_buffer<std::uint32_t> keys_, keys_sorted_, values_, values_sorted_, ranks_, counters_;
   device_buffer<float> soa_;
   device_buffer<box<float>> boxes_;
-  device_buffer<unsigned long long> mask_, removed_;
+  device_buffer<mask_word> mask_, earlier_, removed_;
   device_buffer<unsigned char> cub_temp_;
 };
 }  // namespace detail
@@ -248,23 +187,47 @@ struct cuda_runner {
   template <coords C>
   static void greedy_sorted(cuda_workspace& ws, std::size_t n, float threshold, std::size_t max_keep, cudaStream_t stream) {
     const detail::mask_plan plan = detail::plan_mask(n, ws.mask_budget);
-    unsigned long long* mask = ws.buffers.mask_.reserve(plan.words * plan.rows_per_chunk);
-    unsigned long long* removed = ws.buffers.removed_.reserve(plan.words);
-    TARMAC_CUDA_CHECK(cudaMemsetAsync(removed, 0, plan.words * sizeof(unsigned long long), stream));
+    const std::size_t removed_bytes = plan.words * sizeof(detail::mask_word);
+    reserve_gather_shared_memory(n, removed_bytes);
+    detail::mask_word* mask = ws.buffers.mask_.reserve(plan.words * plan.rows_per_chunk);
+    detail::mask_word* earlier = ws.buffers.earlier_.reserve(plan.rows_per_chunk);
+    detail::mask_word* removed = ws.buffers.removed_.reserve(plan.words);
+    TARMAC_CUDA_CHECK(cudaMemsetAsync(removed, 0, removed_bytes, stream));
     std::uint32_t* counters = ws.buffers.counters_.get();
-    const detail::device_soa soa{ws.buffers.soa_.get(), ws.buffers.soa_.get() + n, ws.buffers.soa_.get() + 2 * n, ws.buffers.soa_.get() + 3 * n,
-                                 ws.buffers.soa_.get() + 4 * n};
+    const detail::device_soa soa = soa_of(ws, n);
     const auto keep_limit = std::uint32_t(std::min<std::size_t>(max_keep, 0xFFFFFFFFu));
     for (std::size_t begin = 0; begin < n; begin += plan.rows_per_chunk) {
       const std::size_t end = std::min(n, begin + plan.rows_per_chunk);
       const dim3 grid(unsigned(plan.words), unsigned((end - begin + detail::tile - 1) / detail::tile));
       detail::suppression_mask<C><<<grid, detail::tile, 0, stream>>>(soa, counters, std::uint32_t(begin), std::uint32_t(end),
-                                                                      std::uint32_t(plan.words), threshold, mask);
+                                                                      std::uint32_t(plan.words), threshold, mask, earlier);
       TARMAC_CUDA_CHECK(cudaGetLastError());
-      detail::gather_keep<<<1, 256, 0, stream>>>(mask, counters, std::uint32_t(begin), std::uint32_t(end),
-                                                 std::uint32_t(plan.words), keep_limit, removed, ws.buffers.ranks_.get(), counters + 1);
+      detail::gather_keep<<<1, detail::gather_threads, removed_bytes, stream>>>(
+          mask, earlier, counters, std::uint32_t(begin), std::uint32_t(end), std::uint32_t(plan.words), keep_limit, removed,
+          ws.buffers.ranks_.get(), counters + 1);
       TARMAC_CUDA_CHECK(cudaGetLastError());
     }
+  }
+
+  // The gather keeps the removed set (one bit a box) in shared memory: above the 48 KiB every GPU
+  // grants, ask for more, up to what the device allows.
+  static void reserve_gather_shared_memory(std::size_t n, std::size_t removed_bytes) {
+    constexpr std::size_t granted = 48 << 10;
+    if (removed_bytes + sizeof(detail::gather_state) <= granted) return;
+    int device = 0, optin = 0;
+    TARMAC_CUDA_CHECK(cudaGetDevice(&device));
+    TARMAC_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    if (removed_bytes + sizeof(detail::gather_state) > std::size_t(optin))
+      throw invalid_argument("nms<cuda>: " + std::to_string(n) + " boxes need " + std::to_string(removed_bytes) +
+                             " bytes of shared memory for the removed set; this GPU has " + std::to_string(optin) +
+                             " a block (at most " +
+                             std::to_string((std::size_t(optin) - sizeof(detail::gather_state)) / 8 * 64) + " boxes)");
+    TARMAC_CUDA_CHECK(cudaFuncSetAttribute(detail::gather_keep, cudaFuncAttributeMaxDynamicSharedMemorySize, int(removed_bytes)));
+  }
+
+  static detail::device_soa soa_of(cuda_workspace& ws, std::size_t n) {
+    float* base = ws.buffers.soa_.get();
+    return {base, base + n, base + 2 * n, base + 3 * n, base + 4 * n};
   }
 
   static void reserve(cuda_workspace& ws, std::size_t n) {
@@ -290,8 +253,7 @@ inline std::vector<std::size_t> greedy(cuda policy, std::span<const box<float>> 
   TARMAC_CUDA_CHECK(cudaMemcpyAsync(d_boxes, sorted.data(), m * sizeof(box<float>), cudaMemcpyHostToDevice, stream));
   const std::uint32_t counts[2] = {std::uint32_t(m), 0};
   TARMAC_CUDA_CHECK(cudaMemcpyAsync(ws.buffers.counters_.get(), counts, sizeof counts, cudaMemcpyHostToDevice, stream));
-  const detail::device_soa soa{ws.buffers.soa_.get(), ws.buffers.soa_.get() + m, ws.buffers.soa_.get() + 2 * m, ws.buffers.soa_.get() + 3 * m,
-                               ws.buffers.soa_.get() + 4 * m};
+  const detail::device_soa soa = cuda_runner::soa_of(ws, m);
   const unsigned blocks = unsigned((m + 255) / 256);
   detail::with_convention(convention, [&]<coords C>() {
     detail::gather_sorted<C><<<blocks, 256, 0, stream>>>(d_boxes, nullptr, std::uint32_t(m), soa);
@@ -317,7 +279,7 @@ inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, 
   detail::check_params("nms_device", p);
   if (n == 0 || p.max_keep == 0) return 0;
   detail::require_device("nms_device");
-  if (n > 0xFFFFFFFEu) throw invalid_argument("nms_device: more than 2^32 - 2 boxes");
+  if (n > 0x7FFFFFFFu) throw invalid_argument("nms_device: " + std::to_string(n) + " boxes; CUB sorts at most 2^31 - 1");
   cuda_runner::reserve(ws, n);
   std::uint32_t* keys = ws.buffers.keys_.reserve(n);
   std::uint32_t* keys_sorted = ws.buffers.keys_sorted_.reserve(n);
@@ -334,8 +296,7 @@ inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, 
   TARMAC_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys, keys_sorted, values, order, int(n), 0, 32, stream));
   unsigned char* temp = ws.buffers.cub_temp_.reserve(temp_bytes);
   TARMAC_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys, keys_sorted, values, order, int(n), 0, 32, stream));
-  const detail::device_soa soa{ws.buffers.soa_.get(), ws.buffers.soa_.get() + n, ws.buffers.soa_.get() + 2 * n, ws.buffers.soa_.get() + 3 * n,
-                               ws.buffers.soa_.get() + 4 * n};
+  const detail::device_soa soa = cuda_runner::soa_of(ws, n);
   detail::with_convention(p.convention, [&]<coords C>() {
     detail::gather_sorted<C><<<blocks, 256, 0, stream>>>(d_boxes, order, std::uint32_t(n), soa);
     TARMAC_CUDA_CHECK(cudaGetLastError());
