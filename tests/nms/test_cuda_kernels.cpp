@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -22,12 +23,40 @@ using nms::box;
 
 namespace {
 
+// Warp 0's lanes exchange votes and words through this (the kernels use warp operations there
+// only). Two slots, used in turn, so one barrier per exchange: a lane can only reuse a slot after
+// the next exchange's barrier, which every lane reaches after reading it.
+struct host_warp {
+  std::barrier<> barrier{32};
+  detail::mask_word words[2][32];
+  unsigned calls[32] = {};
+};
+
 struct host_block {
   std::uint32_t id, count;
   std::barrier<>* barrier;
+  host_warp* warp;
   std::uint32_t thread() const { return id; }
   std::uint32_t size() const { return count; }
   void sync() const { barrier->arrive_and_wait(); }
+  std::uint32_t ballot(bool vote) const {
+    const detail::mask_word* votes = exchange(vote);
+    std::uint32_t bits = 0;
+    for (std::uint32_t lane = 0; lane < 32; ++lane) bits |= std::uint32_t(votes[lane]) << lane;
+    return bits;
+  }
+  detail::mask_word warp_or(detail::mask_word word) const {
+    for (const detail::mask_word* words = exchange(word); const detail::mask_word w : std::span(words, 32)) word |= w;
+    return word;
+  }
+
+ private:
+  const detail::mask_word* exchange(detail::mask_word value) const {
+    detail::mask_word* slot = warp->words[warp->calls[id]++ % 2];
+    slot[id] = value;
+    warp->barrier.arrive_and_wait();
+    return slot;
+  }
 };
 
 template <class T>
@@ -64,12 +93,13 @@ class host_device {
   void launch(std::uint32_t blocks, std::uint32_t threads, Body body, Shared&... shared) {
     REQUIRE(threads <= team_.size());
     std::barrier<> barrier{std::ptrdiff_t(threads)};
+    host_warp warp;
     threads_ = threads;
     job_ = [&](std::uint32_t id) {
       for (std::uint32_t b = 0; b < blocks; ++b) {
         if (id == 0) (poison(shared), ...);
         barrier.arrive_and_wait();
-        body(host_block{id, threads, &barrier}, b);
+        body(host_block{id, threads, &barrier, &warp}, b);
         barrier.arrive_and_wait();
       }
     };

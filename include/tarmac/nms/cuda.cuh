@@ -6,8 +6,8 @@
 // receives the front end's order), a bitmask of "row suppresses column" built 64x64 boxes per
 // block in shared memory (one uint64 per row and 64-column tile, upper triangle only), then
 // the greedy pass gathered on the device by one block with the removed set in shared memory:
-// thread 0 resolves one 64-row tile after another, visiting only rows it keeps, while the other
-// warps OR the previous tile's kept rows into the later words and fetch the next tile's words.
+// warp 0 resolves one 64-row tile after another with ballots, while the other warps OR the
+// previous tile's kept rows into the later words and fetch the next tile's words.
 // Only the kept indices and their count come back: never the N x N/64 mask. The kernels' bodies
 // live in cuda/kernels.hpp, which the tests also run on the CPU.
 //
@@ -17,6 +17,8 @@
 // set's shared memory: N/8 bytes, 48 KiB (393,216 boxes) on any GPU, 227 KiB (1.86M boxes) on
 // an H100, asked for when needed.
 // IoU uses __fadd_rn/__fsub_rn/__fmul_rn/__fdiv_rn: no FMA contraction, the CPU's rounding.
+// The kernels are templates (launched as kernel<>) so that several .cu files of one program
+// can include this header: a plain __global__ function would be defined in each of them.
 #ifndef __CUDACC__
 #error "tarmac/nms/cuda.cuh needs nvcc: include it from a .cu file and link tarmac::cuda"
 #endif
@@ -24,6 +26,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -80,10 +83,16 @@ struct device_block {
   __device__ std::uint32_t thread() const { return threadIdx.x; }
   __device__ std::uint32_t size() const { return blockDim.x; }
   __device__ void sync() const { __syncthreads(); }
+  __device__ std::uint32_t ballot(bool vote) const { return __ballot_sync(0xFFFFFFFFu, vote); }
+  __device__ mask_word warp_or(mask_word word) const {
+    for (int lane_mask = 16; lane_mask > 0; lane_mask /= 2) word |= __shfl_xor_sync(0xFFFFFFFFu, word, lane_mask);
+    return word;
+  }
 };
 
 // Keys for the stable sort; boxes below the score threshold get the largest key and sort last.
 // Also finds the first invalid box or score (non-finite, or x2 < x1, y2 < y1).
+template <class = void>
 __global__ void score_keys(const box<float>* boxes, const float* scores, std::uint32_t n, float score_threshold,
                            std::uint32_t* keys, std::uint32_t* values, std::uint32_t* valid_count,
                            std::uint32_t* first_invalid) {
@@ -109,16 +118,20 @@ __global__ void gather_sorted(const box<float>* boxes, const std::uint32_t* orde
   out.area[r] = area_rn<C>(b.x1, b.y1, b.x2, b.y2);
 }
 
-// Grid: (column tiles, row tiles of the chunk), 64 threads; *count ranked boxes.
+// Grid: (column tiles, row tiles of the chunk), 64 threads; *count ranked boxes. With kept_count,
+// a chunk after the one that reached max_keep builds nothing.
 template <coords C>
 __global__ void suppression_mask(device_soa soa, const std::uint32_t* count, std::uint32_t row_begin, std::uint32_t row_end,
-                                 std::uint32_t words, float threshold, mask_word* mask, mask_word* earlier = nullptr) {
+                                 std::uint32_t words, float threshold, mask_word* mask, mask_word* earlier = nullptr,
+                                 const std::uint32_t* kept_count = nullptr, std::uint32_t max_keep = 0) {
+  if (kept_count && *kept_count >= max_keep) return;
   __shared__ column_boxes columns;
   suppression_mask_block<C>(device_block{}, columns, soa, *count, row_begin / tile + blockIdx.y, blockIdx.x, row_begin,
                             row_end, words, threshold, mask, earlier);
 }
 
 // One block; dynamic shared memory: the removed set, `words` words.
+template <class = void>
 __global__ void gather_keep(const mask_word* mask, const mask_word* earlier, const std::uint32_t* count, std::uint32_t row_begin,
                             std::uint32_t row_end, std::uint32_t words, std::uint32_t max_keep, mask_word* removed,
                             std::uint32_t* keep, std::uint32_t* keep_count) {
@@ -128,9 +141,11 @@ __global__ void gather_keep(const mask_word* mask, const mask_word* earlier, con
                     removed, keep, keep_count);
 }
 
-constexpr unsigned gather_threads = 256;
+// The helpers' loads grow with the words a row has: more warps for more words.
+inline unsigned gather_threads(std::size_t words) { return words <= 224 ? 256 : 1024; }
 
 // Kept ranks -> indices of the input.
+template <class = void>
 __global__ void ranks_to_indices(const std::uint32_t* ranks, const std::uint32_t* order, const std::uint32_t* count,
                                  std::uint32_t* out) {
   const std::uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
@@ -175,7 +190,7 @@ struct cuda_buffers {
 }  // namespace detail
 
 // Device memory reused from call to call: repeated calls of the same or smaller size allocate
-// nothing. Not thread-safe: one workspace per stream.
+// nothing. Not thread-safe: one workspace per stream, on the device it was first used on.
 struct cuda_workspace {
   std::size_t mask_budget = std::size_t(512) << 20;  // bytes of mask built at once
   detail::cuda_buffers buffers;
@@ -200,9 +215,10 @@ struct cuda_runner {
       const std::size_t end = std::min(n, begin + plan.rows_per_chunk);
       const dim3 grid(unsigned(plan.words), unsigned((end - begin + detail::tile - 1) / detail::tile));
       detail::suppression_mask<C><<<grid, detail::tile, 0, stream>>>(soa, counters, std::uint32_t(begin), std::uint32_t(end),
-                                                                      std::uint32_t(plan.words), threshold, mask, earlier);
+                                                                      std::uint32_t(plan.words), threshold, mask, earlier,
+                                                                      counters + 1, keep_limit);
       TARMAC_CUDA_CHECK(cudaGetLastError());
-      detail::gather_keep<<<1, detail::gather_threads, removed_bytes, stream>>>(
+      detail::gather_keep<><<<1, detail::gather_threads(plan.words), removed_bytes, stream>>>(
           mask, earlier, counters, std::uint32_t(begin), std::uint32_t(end), std::uint32_t(plan.words), keep_limit, removed,
           ws.buffers.ranks_.get(), counters + 1);
       TARMAC_CUDA_CHECK(cudaGetLastError());
@@ -222,7 +238,7 @@ struct cuda_runner {
                              " bytes of shared memory for the removed set; this GPU has " + std::to_string(optin) +
                              " a block (at most " +
                              std::to_string((std::size_t(optin) - sizeof(detail::gather_state)) / 8 * 64) + " boxes)");
-    TARMAC_CUDA_CHECK(cudaFuncSetAttribute(detail::gather_keep, cudaFuncAttributeMaxDynamicSharedMemorySize, int(removed_bytes)));
+    TARMAC_CUDA_CHECK(cudaFuncSetAttribute(detail::gather_keep<>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(removed_bytes)));
   }
 
   static detail::device_soa soa_of(cuda_workspace& ws, std::size_t n) {
@@ -244,7 +260,11 @@ inline std::vector<std::size_t> greedy(cuda policy, std::span<const box<float>> 
   const std::size_t m = order.size();
   if (m == 0) return {};
   detail::require_device("nms<cuda>");
-  thread_local cuda_workspace ws;
+  // A workspace per thread and device: buffers belong to the device they were allocated on.
+  int device = 0;
+  TARMAC_CUDA_CHECK(cudaGetDevice(&device));
+  thread_local std::map<int, cuda_workspace> workspaces;
+  cuda_workspace& ws = workspaces[device];
   std::vector<box<float>> sorted(m);
   for (std::size_t r = 0; r < m; ++r) sorted[r] = boxes[order[r]];
   cuda_runner::reserve(ws, m);
@@ -273,7 +293,9 @@ inline std::vector<std::size_t> greedy(cuda policy, std::span<const box<float>> 
 // Boxes and scores already on the GPU: sorts, suppresses and writes the kept indices (input
 // positions, best first) to d_keep (room for n), all on `stream`, allocating nothing once the
 // workspace has grown to n, and synchronising once, to return the kept count. Invalid boxes or
-// scores raise tarmac::invalid_argument after that synchronisation.
+// scores raise tarmac::invalid_argument after that synchronisation. Memory and launches are
+// planned for all n boxes: learning how many pass the score threshold would cost a second
+// synchronisation (kernels past that count return at once).
 inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, std::size_t n, std::uint32_t* d_keep,
                               const params& p, cuda_workspace& ws, cudaStream_t stream = nullptr) {
   detail::check_params("nms_device", p);
@@ -286,10 +308,11 @@ inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, 
   std::uint32_t* values = ws.buffers.values_.reserve(n);
   std::uint32_t* order = ws.buffers.values_sorted_.reserve(n);
   std::uint32_t* counters = ws.buffers.counters_.get();  // valid count, kept count, first invalid index
-  const std::uint32_t initial[3] = {0, 0, 0xFFFFFFFFu};
-  TARMAC_CUDA_CHECK(cudaMemcpyAsync(counters, initial, sizeof initial, cudaMemcpyHostToDevice, stream));
+  // Memsets, not copies from the host's stack: those may synchronise with the stream.
+  TARMAC_CUDA_CHECK(cudaMemsetAsync(counters, 0, 2 * sizeof(std::uint32_t), stream));
+  TARMAC_CUDA_CHECK(cudaMemsetAsync(counters + 2, 0xFF, sizeof(std::uint32_t), stream));
   const unsigned blocks = unsigned((n + 255) / 256);
-  detail::score_keys<<<blocks, 256, 0, stream>>>(d_boxes, d_scores, std::uint32_t(n), p.score_threshold, keys, values,
+  detail::score_keys<><<<blocks, 256, 0, stream>>>(d_boxes, d_scores, std::uint32_t(n), p.score_threshold, keys, values,
                                                  counters, counters + 2);
   TARMAC_CUDA_CHECK(cudaGetLastError());
   std::size_t temp_bytes = 0;
@@ -302,7 +325,7 @@ inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, 
     TARMAC_CUDA_CHECK(cudaGetLastError());
     cuda_runner::greedy_sorted<C>(ws, n, p.iou_threshold, p.max_keep, stream);
   });
-  detail::ranks_to_indices<<<blocks, 256, 0, stream>>>(ws.buffers.ranks_.get(), order, counters + 1, d_keep);
+  detail::ranks_to_indices<><<<blocks, 256, 0, stream>>>(ws.buffers.ranks_.get(), order, counters + 1, d_keep);
   TARMAC_CUDA_CHECK(cudaGetLastError());
   std::uint32_t results[3] = {};
   TARMAC_CUDA_CHECK(cudaMemcpyAsync(results, counters, sizeof results, cudaMemcpyDeviceToHost, stream));

@@ -2,7 +2,8 @@
 // The bodies of the CUDA policy's kernels, written once. nvcc compiles them as device code for
 // the kernels of tarmac/nms/cuda.cuh; any C++20 compiler compiles them as host code, so the tests
 // run this very code on a CPU, a std::thread per CUDA thread and a std::barrier for
-// __syncthreads (tests/nms/test_cuda_kernels.cpp). A Block gives thread(), size() and sync().
+// __syncthreads (tests/nms/test_cuda_kernels.cpp). A Block gives thread(), size(), sync(), and
+// for the 32 threads of a warp together, ballot(bool) (a bit per lane) and warp_or(mask_word).
 #include <cstddef>
 #include <cstdint>
 
@@ -33,7 +34,7 @@ TARMAC_NMS_KERNEL_FN float div_rn(float a, float b) { return __fdiv_rn(a, b); }
 TARMAC_NMS_KERNEL_FN float larger(float a, float b) { return fmaxf(a, b); }
 TARMAC_NMS_KERNEL_FN float smaller(float a, float b) { return fminf(a, b); }
 TARMAC_NMS_KERNEL_FN std::uint32_t float_bits(float f) { return __float_as_uint(f); }
-TARMAC_NMS_KERNEL_FN std::uint32_t lowest_bit(mask_word w) { return std::uint32_t(__ffsll((long long)w) - 1); }
+TARMAC_NMS_KERNEL_FN std::uint32_t bit_count(mask_word w) { return std::uint32_t(__popcll(w)); }
 #else
 inline float add_rn(float a, float b) { return rounded(a + b); }
 inline float sub_rn(float a, float b) { return rounded(a - b); }
@@ -42,7 +43,7 @@ inline float div_rn(float a, float b) { return a / b; }
 inline float larger(float a, float b) { return std::max(a, b); }
 inline float smaller(float a, float b) { return std::min(a, b); }
 inline std::uint32_t float_bits(float f) { return std::bit_cast<std::uint32_t>(f); }
-inline std::uint32_t lowest_bit(mask_word w) { return std::uint32_t(std::countr_zero(w)); }
+inline std::uint32_t bit_count(mask_word w) { return std::uint32_t(std::popcount(w)); }
 #endif
 TARMAC_NMS_KERNEL_FN std::uint32_t smaller(std::uint32_t a, std::uint32_t b) { return a < b ? a : b; }
 
@@ -51,7 +52,8 @@ TARMAC_NMS_KERNEL_FN float extent_rn(float lo, float hi) {
   return C == coords::pixel_inclusive ? add_rn(sub_rn(hi, lo), 1.0f) : sub_rn(hi, lo);
 }
 
-// iou.hpp's area and IoU, operation for operation.
+// iou.hpp's area and IoU, operation for operation; suppresses_rn is its "> threshold" for a
+// threshold in [0, 1], which needs no division when the boxes do not overlap (most pairs).
 template <coords C>
 TARMAC_NMS_KERNEL_FN float area_rn(float x1, float y1, float x2, float y2) {
   return mul_rn(extent_rn<C>(x1, x2), extent_rn<C>(y1, y2));
@@ -65,6 +67,17 @@ TARMAC_NMS_KERNEL_FN float iou_rn(float ax1, float ay1, float ax2, float ay2, fl
   const float inter = mul_rn(w, h);
   const float uni = sub_rn(add_rn(aa, ab), inter);
   return uni > 0.0f ? div_rn(inter, uni) : 0.0f;
+}
+
+template <coords C>
+TARMAC_NMS_KERNEL_FN bool suppresses_rn(float ax1, float ay1, float ax2, float ay2, float aa, float bx1, float by1,
+                                        float bx2, float by2, float ab, float threshold) {
+  const float w = larger(0.0f, extent_rn<C>(larger(ax1, bx1), smaller(ax2, bx2)));
+  const float h = larger(0.0f, extent_rn<C>(larger(ay1, by1), smaller(ay2, by2)));
+  const float inter = mul_rn(w, h);
+  if (!(inter > 0.0f)) return false;  // IoU 0, not above any threshold in [0, 1]
+  const float uni = sub_rn(add_rn(aa, ab), inter);
+  return uni > 0.0f && div_rn(inter, uni) > threshold;
 }
 
 // Sort key for an ascending radix sort that orders scores from highest to lowest (-0 as +0).
@@ -108,7 +121,8 @@ TARMAC_NMS_KERNEL_FN void suppression_mask_block(const Block& block, column_boxe
   mask_word bits = 0;
   const std::uint32_t count = smaller(tile, m - column_tile * tile);
   for (std::uint32_t k = 0; k < count; ++k)
-    if (iou_rn<C>(x1, y1, x2, y2, a, columns.x1[k], columns.y1[k], columns.x2[k], columns.y2[k], columns.area[k]) > threshold)
+    if (suppresses_rn<C>(x1, y1, x2, y2, a, columns.x1[k], columns.y1[k], columns.x2[k], columns.y2[k], columns.area[k],
+                         threshold))
       bits |= mask_word(1) << k;
   if (column_tile == row_tile) {
     const mask_word after = lane + 1 < tile ? ~mask_word(0) << (lane + 1) : 0;
@@ -118,7 +132,7 @@ TARMAC_NMS_KERNEL_FN void suppression_mask_block(const Block& block, column_boxe
   mask[std::size_t(row - row_begin) * words + column_tile] = bits;
 }
 
-// The greedy pass's shared state, double-buffered by tile parity: while thread 0 resolves tile t,
+// The greedy pass's shared state, double-buffered by tile parity: while warp 0 resolves tile t,
 // the other warps OR tile t-1's kept rows into the later words and fetch tile t+1's words.
 struct gather_state {
   mask_word earlier[2][tile];  // per row of a tile, the rows of the tile before it that suppress it
@@ -147,7 +161,7 @@ TARMAC_NMS_KERNEL_FN chunk_view chunk_of(const mask_word* mask, const mask_word*
   return {mask, earlier, row_begin, smaller(count, row_end), words, (count + tile - 1) / tile};
 }
 
-constexpr std::uint32_t serial_warp = 32;  // thread 0 resolves tiles; threads from here on help
+constexpr std::uint32_t serial_warp = 32;  // warp 0 resolves tiles; threads from here on help
 
 // Tile t's earlier words and words at the next column, into the buffers of t's parity; thread i of n.
 TARMAC_NMS_KERNEL_FN void fetch_tile(gather_state& s, const chunk_view& chunk, std::uint32_t t, std::uint32_t i,
@@ -161,29 +175,45 @@ TARMAC_NMS_KERNEL_FN void fetch_tile(gather_state& s, const chunk_view& chunk, s
   }
 }
 
-// Thread 0's step: the greedy decisions inside tile t, given the bits removed by earlier tiles.
-// Returns what the kept rows remove in column t+1.
-TARMAC_NMS_KERNEL_FN mask_word resolve_tile(gather_state& s, mask_word removed, std::uint32_t t, std::uint32_t rows_end,
-                                            std::uint32_t max_keep, std::uint32_t* keep) {
+// Warp 0's step (lane l holds rows l and l + 32): the greedy decisions inside tile t, given the
+// bits removed by earlier tiles. In rounds, a row is kept once no row of the tile before it that
+// suppresses it is kept or undecided, and dropped once one of them is kept; the first undecided
+// row is settled every round, and suppression chains inside a tile are short, so rounds are few.
+// Returns what the kept rows remove in column t+1 (the same on every lane).
+template <class Block>
+TARMAC_NMS_KERNEL_FN mask_word resolve_tile(const Block& block, std::uint32_t lane, gather_state& s, mask_word removed,
+                                            std::uint32_t t, std::uint32_t rows_end, std::uint32_t max_keep,
+                                            std::uint32_t* keep) {
   const std::uint32_t p = t & 1, rows = smaller(tile, rows_end - t * tile);
-  // A row still alive is kept unless a row kept before it in the tile suppresses it. Only `kept`
-  // passes from one row to the next: the loads of the earlier words need not wait for it.
-  mask_word kept = 0;
-  for (mask_word rest = ~removed & (rows == tile ? ~mask_word(0) : (mask_word(1) << rows) - 1); rest != 0; rest &= rest - 1) {
-    const std::uint32_t k = lowest_bit(rest);
-    kept |= mask_word((s.earlier[p][k] & kept) == 0) << k;
+  const mask_word earlier[2] = {s.earlier[p][lane], s.earlier[p][lane + 32]};
+  mask_word kept = 0, undecided = ~removed & (rows == tile ? ~mask_word(0) : (mask_word(1) << rows) - 1);
+  while (undecided != 0) {
+    mask_word keep_now = 0, drop_now = 0;
+    for (std::uint32_t half = 0; half < 2; ++half) {
+      const bool open = (undecided >> (lane + 32 * half) & 1) != 0;
+      keep_now |= mask_word(block.ballot(open && (earlier[half] & (undecided | kept)) == 0)) << (32 * half);
+      drop_now |= mask_word(block.ballot(open && (earlier[half] & kept) != 0)) << (32 * half);
+    }
+    kept |= keep_now;
+    undecided &= ~(keep_now | drop_now);
   }
-  std::uint32_t total = s.kept_total[p ^ 1], n = 0;
+  // Each lane files its own kept rows, by rank, up to max_keep.
+  const std::uint32_t before = s.kept_total[p ^ 1], room = max_keep - before;
   mask_word next = 0;
-  for (; kept != 0 && total < max_keep; kept &= kept - 1) {
-    const std::uint32_t k = lowest_bit(kept);
-    keep[total++] = t * tile + k;
-    s.kept_rows[p][n++] = t * tile + k;
-    next |= s.next[p][k];
+  for (std::uint32_t half = 0; half < 2; ++half) {
+    const std::uint32_t r = lane + 32 * half, rank = bit_count(kept & ((mask_word(1) << r) - 1));
+    if ((kept >> r & 1) != 0 && rank < room) {
+      keep[before + rank] = t * tile + r;
+      s.kept_rows[p][rank] = t * tile + r;
+      next |= s.next[p][r];
+    }
   }
-  s.kept_in_tile[p] = n;
-  s.kept_total[p] = total;
-  return next;
+  if (lane == 0) {
+    const std::uint32_t n = smaller(bit_count(kept), room);
+    s.kept_in_tile[p] = n;
+    s.kept_total[p] = before + n;
+  }
+  return block.warp_or(next);
 }
 
 // removed[w] |= the kept rows (of the tile with parity p) at column w, for w in [from,
@@ -202,7 +232,7 @@ TARMAC_NMS_KERNEL_FN void remove_after_kept(const gather_state& s, std::uint32_t
 // The greedy pass over one chunk's rows, one block of more than 32 threads. It continues from the
 // removed set (removed_global, ceil(count/64) words) and the keep list (keep, keep_count) left by
 // earlier chunks, and leaves them for the next. `removed` is the block's copy (shared memory).
-// One barrier per tile: thread 0's serial work on tile t overlaps the helpers' work for t-1 and
+// One barrier per tile: warp 0's serial work on tile t overlaps the helpers' work for t-1 and
 // t+1, and everything one side writes in an iteration the other reads only after the barrier.
 template <class Block>
 TARMAC_NMS_KERNEL_FN void gather_keep_block(const Block& block, gather_state& s, mask_word* removed, const chunk_view& chunk,
@@ -217,12 +247,12 @@ TARMAC_NMS_KERNEL_FN void gather_keep_block(const Block& block, gather_state& s,
   }
   fetch_tile(s, chunk, first, id, threads);
   block.sync();
-  mask_word carry = 0;  // thread 0's: tile t-1's kept rows at column t
+  mask_word carry = 0;  // warp 0's: tile t-1's kept rows at column t
   std::uint32_t t = first;
   for (; t < last && s.kept_total[(t - 1) & 1] < max_keep; ++t) {
-    if (id == 0) {
-      carry = resolve_tile(s, removed[t] | carry, t, chunk.rows_end, max_keep, keep);
-    } else if (id >= serial_warp) {
+    if (id < serial_warp) {
+      carry = resolve_tile(block, id, s, removed[t] | carry, t, chunk.rows_end, max_keep, keep);
+    } else {
       if (t + 1 < last) fetch_tile(s, chunk, t + 1, id - serial_warp, threads - serial_warp);
       remove_after_kept(s, (t - 1) & 1, chunk, t + 1, removed, id - serial_warp, threads - serial_warp);
     }
