@@ -130,9 +130,10 @@ __global__ void suppression_mask(device_soa soa, const std::uint32_t* count, std
                             row_end, words, threshold, mask, earlier);
 }
 
-// One block; dynamic shared memory: the removed set, `words` words.
+// One block of up to 1024 threads (gather_threads); dynamic shared memory: the removed set,
+// `words` words.
 template <class = void>
-__global__ void gather_keep(const mask_word* mask, const mask_word* earlier, const std::uint32_t* count, std::uint32_t row_begin,
+__global__ void __launch_bounds__(1024) gather_keep(const mask_word* mask, const mask_word* earlier, const std::uint32_t* count, std::uint32_t row_begin,
                             std::uint32_t row_end, std::uint32_t words, std::uint32_t max_keep, mask_word* removed,
                             std::uint32_t* keep, std::uint32_t* keep_count) {
   extern __shared__ mask_word removed_copy[];
