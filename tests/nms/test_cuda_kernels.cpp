@@ -238,7 +238,7 @@ TEST_CASE("the CUDA kernels, run on the CPU, keep what the naive policy keeps: l
   check_against_reference(runs, 7);
 }
 
-TEST_CASE("the kernels' area and IoU round exactly as the CPU's, on random float boxes") {
+TEST_CASE("the kernels' area, IoU and suppression round exactly as the CPU's, on random float boxes") {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> coord(-50.0f, 1500.0f), size(0.0f, 300.0f);
   for (int i = 0; i < 20000; ++i) {
@@ -247,7 +247,15 @@ TEST_CASE("the kernels' area and IoU round exactly as the CPU's, on random float
     detail::with_convention(i % 2 ? nms::coords::continuous : nms::coords::pixel_inclusive, [&]<nms::coords C>() {
       const float aa = detail::area_rn<C>(a.x1, a.y1, a.x2, a.y2), ab = detail::area_rn<C>(b.x1, b.y1, b.x2, b.y2);
       REQUIRE(aa == detail::area<C>(a));
-      REQUIRE(detail::iou_rn<C>(a.x1, a.y1, a.x2, a.y2, aa, b.x1, b.y1, b.x2, b.y2, ab) == detail::iou<C>(a, aa, b, ab));
+      const auto o = detail::overlap_rn<C>(a.x1, a.y1, a.x2, a.y2, aa, b.x1, b.y1, b.x2, b.y2, ab);
+      const auto [inter, uni] = detail::overlap_and_union<C>(a.x1, a.y1, a.x2, a.y2, aa, b.x1, b.y1, b.x2, b.y2, ab);
+      REQUIRE(o.inter == inter);
+      REQUIRE(o.uni == uni);
+      const float iou = detail::iou<C>(a, aa, b, ab);
+      REQUIRE((o.uni > 0.0f ? detail::div_rn(o.inter, o.uni) : 0.0f) == iou);
+      for (float threshold : {0.0f, 0.3f, 0.5f, iou, 1.0f})  // the IoU itself: "strictly greater" on a tie
+        REQUIRE(detail::suppresses_rn<C>(a.x1, a.y1, a.x2, a.y2, aa, b.x1, b.y1, b.x2, b.y2, ab, threshold) ==
+                detail::suppresses<C>(a, aa, b, ab, threshold));
     });
   }
 }

@@ -238,7 +238,8 @@ struct cuda_runner {
       throw invalid_argument("nms<cuda>: " + std::to_string(n) + " boxes need " + std::to_string(removed_bytes) +
                              " bytes of shared memory for the removed set; this GPU has " + std::to_string(optin) +
                              " a block (at most " +
-                             std::to_string((std::size_t(optin) - sizeof(detail::gather_state)) / 8 * 64) + " boxes)");
+                             std::to_string((std::size_t(optin) - sizeof(detail::gather_state)) / sizeof(detail::mask_word) * detail::tile) +
+                             " boxes)");
     TARMAC_CUDA_CHECK(cudaFuncSetAttribute(detail::gather_keep<>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(removed_bytes)));
   }
 

@@ -52,32 +52,32 @@ TARMAC_NMS_KERNEL_FN float extent_rn(float lo, float hi) {
   return C == coords::pixel_inclusive ? add_rn(sub_rn(hi, lo), 1.0f) : sub_rn(hi, lo);
 }
 
-// iou.hpp's area and IoU, operation for operation; suppresses_rn is its "> threshold" for a
-// threshold in [0, 1], which needs no division when the boxes do not overlap (most pairs).
+// iou.hpp's area, overlap and union, operation for operation.
 template <coords C>
 TARMAC_NMS_KERNEL_FN float area_rn(float x1, float y1, float x2, float y2) {
   return mul_rn(extent_rn<C>(x1, x2), extent_rn<C>(y1, y2));
 }
 
+struct overlap {
+  float inter, uni;
+};
+
 template <coords C>
-TARMAC_NMS_KERNEL_FN float iou_rn(float ax1, float ay1, float ax2, float ay2, float aa, float bx1, float by1, float bx2,
-                                  float by2, float ab) {
+TARMAC_NMS_KERNEL_FN overlap overlap_rn(float ax1, float ay1, float ax2, float ay2, float aa, float bx1, float by1,
+                                        float bx2, float by2, float ab) {
   const float w = larger(0.0f, extent_rn<C>(larger(ax1, bx1), smaller(ax2, bx2)));
   const float h = larger(0.0f, extent_rn<C>(larger(ay1, by1), smaller(ay2, by2)));
   const float inter = mul_rn(w, h);
-  const float uni = sub_rn(add_rn(aa, ab), inter);
-  return uni > 0.0f ? div_rn(inter, uni) : 0.0f;
+  return {inter, sub_rn(add_rn(aa, ab), inter)};
 }
 
+// iou.hpp's "IoU > threshold" for a threshold in [0, 1]: boxes that do not overlap (most pairs)
+// have IoU 0 and need no division.
 template <coords C>
 TARMAC_NMS_KERNEL_FN bool suppresses_rn(float ax1, float ay1, float ax2, float ay2, float aa, float bx1, float by1,
                                         float bx2, float by2, float ab, float threshold) {
-  const float w = larger(0.0f, extent_rn<C>(larger(ax1, bx1), smaller(ax2, bx2)));
-  const float h = larger(0.0f, extent_rn<C>(larger(ay1, by1), smaller(ay2, by2)));
-  const float inter = mul_rn(w, h);
-  if (!(inter > 0.0f)) return false;  // IoU 0, not above any threshold in [0, 1]
-  const float uni = sub_rn(add_rn(aa, ab), inter);
-  return uni > 0.0f && div_rn(inter, uni) > threshold;
+  const overlap o = overlap_rn<C>(ax1, ay1, ax2, ay2, aa, bx1, by1, bx2, by2, ab);
+  return o.inter > 0.0f && o.uni > 0.0f && div_rn(o.inter, o.uni) > threshold;
 }
 
 // Sort key for an ascending radix sort that orders scores from highest to lowest (-0 as +0).
