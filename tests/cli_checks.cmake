@@ -50,3 +50,43 @@ function(make_synthetic_data synth work_dir)
     message(FATAL_ERROR "tarmac-synth failed: ${err}")
   endif()
 endfunction()
+
+# Runs a command (ARGN) with writes limited to `bytes` per file, as a full disk limits them but
+# without root (prlimit sets RLIMIT_FSIZE; the tools ignore SIGXFSZ, so a write past it fails with
+# "file too large"). Sets rc and out (stdout and stderr) in the caller.
+function(run_with_file_limit bytes)
+  execute_process(COMMAND prlimit --fsize=${bytes} -- ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  set(rc ${result} PARENT_SCOPE)
+  set(out "${o}${e}" PARENT_SCOPE)
+endfunction()
+
+# Runs a command (ARGN) and sends it `signal` (TERM, HUP, INT) after `seconds`. Sets rc (the
+# command's own exit status) and out in the caller.
+function(run_with_signal signal seconds)
+  execute_process(COMMAND timeout --preserve-status --signal=${signal} ${seconds} ${ARGN}
+                  RESULT_VARIABLE result OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  set(rc ${result} PARENT_SCOPE)
+  set(out "${o}${e}" PARENT_SCOPE)
+endfunction()
+
+# A tmpfs of `kib` KiB mounted at dir, so that a tool really runs out of space; sets
+# small_disk_mounted. Needs root and mount rights: without them the callers skip, and say so.
+function(mount_small_disk dir kib)
+  execute_process(COMMAND umount ${dir} OUTPUT_QUIET ERROR_QUIET)  # left by an earlier, failed run
+  file(MAKE_DIRECTORY ${dir})
+  execute_process(COMMAND mount -t tmpfs -o size=${kib}k tmpfs ${dir} RESULT_VARIABLE result OUTPUT_QUIET ERROR_QUIET)
+  if(result EQUAL 0)
+    set(small_disk_mounted ON PARENT_SCOPE)
+  else()
+    message(STATUS "skipped: cannot mount a small tmpfs at ${dir} (needs root and mount rights)")
+    set(small_disk_mounted OFF PARENT_SCOPE)
+  endif()
+endfunction()
+
+# The file holds exactly `text` (a user's old output that a failed run must leave alone).
+function(expect_unchanged path text)
+  file(READ ${path} now)
+  if(NOT now STREQUAL text)
+    message(FATAL_ERROR "${path} was changed by a failed run")
+  endif()
+endfunction()

@@ -2,12 +2,11 @@
 // writes a Motion-JPEG AVI with the type and quality drawn on every frame (as RTK did), plus
 // optionally a per-frame CSV, a contact sheet, and agreement with a truth CSV.
 #include <algorithm>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include <tarmac/core/files.hpp>
 #include <tarmac/core/progress.hpp>
+#include <tarmac/core/stop.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/surface/cascade.hpp>
 #include <tarmac/surface/taxonomy.hpp>
@@ -102,21 +102,22 @@ int main(int argc, char** argv) {
     const auto threads = std::size_t(args.integer("--threads", 0, 1024));
     const auto sheet_frames = std::size_t(args.integer("--sheet-frames", 1, 64));
     std::mt19937_64 rng(std::uint64_t(args.integer("--seed", 0, 2147483647L)));
+    options.stop = tarmac::stop_requested;  // Ctrl-C, SIGTERM, SIGHUP: the frames in flight finish, OUTPUT is not written
 
-    // Ctrl-C ends reading; the frames in flight finish, and nothing is written under OUTPUT.
-    static std::atomic<bool> interrupted{false};
-    options.stop = &interrupted;
-    std::signal(SIGINT, [](int) {
-      interrupted = true;
-      std::signal(SIGINT, SIG_DFL);
-    });
-    // Everything that can fail without doing work fails first: outputs, truth, cascade, input.
-    if (!csv.empty()) tarmac::cli::check_output_folder(csv, "--csv");
+    // Everything that can fail without doing work fails first: outputs, input, truth, then the
+    // cascade (seconds to load).
+    tarmac::cli::check_output(output, "OUTPUT");
+    if (!csv.empty()) tarmac::cli::check_output(csv, "--csv");
     if (!sheet.empty()) tarmac::cli::check_image_output(sheet, "--sheet");
-    const auto truth = truth_path.empty() ? std::map<std::size_t, truth_row>{} : read_truth(truth_path);
+    tarmac::cli::check_distinct({{"INPUT", input.find('%') == std::string::npos ? fs::path(input) : fs::path()},
+                                 {"--cascade", cascade_path},
+                                 {"--truth", truth_path}},
+                                {{"OUTPUT", output}, {"--csv", csv}, {"--sheet", sheet}});
     tarmac::video::avi_writer writer(output, fps);
-    tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);
     tarmac::video::frame_source source(input);
+    const auto truth = truth_path.empty() ? std::map<std::size_t, truth_row>{} : read_truth(truth_path);
+    tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);
+    if (tarmac::stop_requested()) return 0;  // stopped while loading: nothing was written
 
     std::string table = "index,source,type,type_probability,quality,quality_probability\n";
     std::vector<std::pair<std::size_t, cv::Mat>> chosen;  // reservoir sample of annotated frames
@@ -148,19 +149,30 @@ int main(int argc, char** argv) {
           bar.advance();
         });
     bar.finish();
-    if (interrupted) {
-      std::printf("Interrupted after %zu frames: nothing was written (%s is untouched)\n", summary.frames, output.c_str());
-      return 130;
+    if (tarmac::stop_requested()) {
+      std::printf("Stopped after %zu frames: nothing was written (%s is untouched)\n", summary.frames, output.c_str());
+      return 0;
     }
-    // The side outputs first, the video last: a failure leaves no new video behind.
-    if (!csv.empty()) tarmac::write_text_atomically(csv, table);
+    // Every output is complete on disk before any of them replaces what the user had, and the
+    // video goes first: a failure anywhere (a full disk) leaves every old file in place.
+    std::optional<tarmac::atomic_file> csv_out, sheet_out;
+    if (!csv.empty()) {
+      csv_out.emplace(csv);
+      csv_out->file().write(table);
+      csv_out->close();
+    }
     if (!sheet.empty()) {
       std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       std::vector<cv::Mat> tiles;
       for (const auto& c : chosen) tiles.push_back(c.second);
-      tarmac::image::write_image(sheet, tarmac::sheet::grid(tiles, 4, input + ": " + std::to_string(tiles.size()) + " annotated frames"));
+      const auto png = tarmac::image::encode_image(sheet, tarmac::sheet::grid(tiles, 4, input + ": " + std::to_string(tiles.size()) + " annotated frames"));
+      sheet_out.emplace(sheet);
+      sheet_out->file().write(png.data(), png.size());
+      sheet_out->close();
     }
     writer.finish();
+    if (csv_out) csv_out->commit();
+    if (sheet_out) sheet_out->commit();
     for (const auto& s : source.skipped()) std::fprintf(stderr, "warning: skipped %s: %s\n", s.name.c_str(), s.reason.c_str());
     if (summary.resized)
       std::fprintf(stderr, "warning: %zu frames differ in size from the first (%dx%d) and were resized to it\n",

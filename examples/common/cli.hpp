@@ -2,15 +2,19 @@
 // The command-line conventions every tarmac tool shares: --name value options with defaults,
 // --help, errors printed as "tool: error: ..." with exit code 2 for bad usage or input.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tarmac/core/error.hpp>
+#include <tarmac/core/files.hpp>
+#include <tarmac/core/stop.hpp>
 
 namespace tarmac::cli {
 
@@ -75,13 +79,16 @@ class parser {
     return value;
   }
 
-  double real(const std::string& name, double min, double max) const {
+  // A number in [min, max], or in (min, max] when min_open (for rates, which must be positive).
+  double real(const std::string& name, double min, double max, bool min_open = false) const {
     const std::string& v = text(name);
     char* end = nullptr;
     const double value = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end != '\0' || !(value >= min && value <= max))
-      throw invalid_argument(name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) +
-                             "], got '" + v + "'");
+    if (v.empty() || *end != '\0' || !(min_open ? value > min : value >= min) || !(value <= max)) {
+      char range[96];
+      std::snprintf(range, sizeof range, "%s%g, %g]", min_open ? "(" : "[", min, max);
+      throw invalid_argument(name + " must be a number in " + range + ", got '" + v + "'");
+    }
     return value;
   }
 
@@ -111,21 +118,54 @@ class parser {
   std::map<std::string, std::string> values_;
 };
 
-// Fails before any work when an output's folder does not exist or the name is a folder.
-inline void check_output_folder(const std::filesystem::path& p, const char* option) {
-  const std::filesystem::path folder = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
-  if (!std::filesystem::is_directory(folder))
-    throw invalid_argument(std::string(option) + " " + p.string() + ": folder " + folder.string() + " does not exist");
-  if (std::filesystem::is_directory(p))
-    throw invalid_argument(std::string(option) + " " + p.string() + " is a folder; give a file name");
+// Fails before any work when an output cannot be written: its folder is missing or not
+// writable, or the name is a folder.
+inline void check_output(const std::filesystem::path& p, const char* option) {
+  try {
+    check_writable(p);
+  } catch (const io_error& e) {
+    throw io_error(std::string(option) + ": " + e.what());
+  }
 }
 
-// Runs a tool's body; a tarmac::error becomes "tool: error: ..." on stderr and exit code 2.
+// Fails before any work when an output would replace one of the inputs, or another output.
+// Inputs and outputs are (option or role, path); an empty path is skipped.
+inline void check_distinct(const std::vector<std::pair<std::string, std::filesystem::path>>& inputs,
+                           const std::vector<std::pair<std::string, std::filesystem::path>>& outputs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [role, out] = outputs[i];
+    if (out.empty()) continue;
+    for (const auto& [input_role, in] : inputs)
+      if (!in.empty() && fs::equivalent(in, out, ec))
+        throw invalid_argument(role + " " + out.string() + " is the " + input_role + " " + in.string() + ": it would be replaced");
+    for (std::size_t j = 0; j < i; ++j)
+      if (!outputs[j].second.empty() && fs::weakly_canonical(outputs[j].second, ec) == fs::weakly_canonical(out, ec))
+        throw invalid_argument(role + " and " + outputs[j].first + " are the same file " + out.string());
+  }
+}
+
+// Runs a tool's body; a tarmac::error becomes "tool: error: ..." on stderr and exit code 2. A
+// body stopped by a signal (install_stop_handlers) exits with 128 + the signal, as shells
+// expect, whether it returned or failed on the way out.
 template <class Body>
 int run(const char* program, Body&& body) {
+  install_stop_handlers();
+  const auto stopped = [&](const char* what) {
+    std::fprintf(stderr, "%s: stopped by signal %d%s%s\n", program, stop_signal(), *what ? ": " : "", what);
+    return 128 + stop_signal();
+  };
   try {
-    return body();
+    const int status = body();
+    // Results printed to a full disk or a closed pipe are a failure too.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      std::fprintf(stderr, "%s: error: cannot write the standard output (%s)\n", program, system_reason(errno).c_str());
+      return 2;
+    }
+    return stop_requested() ? 128 + stop_signal() : status;
   } catch (const tarmac::error& e) {
+    if (stop_requested()) return stopped(e.what());
     std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return 2;
   } catch (const std::exception& e) {

@@ -11,7 +11,7 @@ namespace tarmac::cli {
 
 // An image output: its folder exists and OpenCV can write its extension.
 inline void check_image_output(const std::filesystem::path& p, const char* option) {
-  check_output_folder(p, option);
+  check_output(p, option);
   image::check_image_name(p);
 }
 

@@ -6,9 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +16,7 @@
 
 #include <tarmac/core/files.hpp>
 #include <tarmac/core/progress.hpp>
+#include <tarmac/core/stop.hpp>
 #include <tarmac/data/dataset.hpp>
 #include <tarmac/data/loader.hpp>
 #include <tarmac/image/io.hpp>
@@ -52,24 +53,11 @@ struct prediction {
 struct result {
   epoch_record best;
   nn::confusion_matrix matrix;  // validation, at the best epoch
-  std::size_t epochs_run = 0;
+  std::size_t epochs_run = 0, skipped = 0;  // skipped: files that could not be used
   bool interrupted = false;
   nn::confusion_matrix test;  // the held-out items, with the best parameters
   std::vector<prediction> test_predictions;
 };
-
-inline std::atomic<bool>& interrupted() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
-
-// Ctrl-C finishes the current step, keeps the best checkpoint and reports; a second one kills.
-inline void stop_on_ctrl_c() {
-  std::signal(SIGINT, [](int) {
-    interrupted() = true;
-    std::signal(SIGINT, SIG_DFL);
-  });
-}
 
 inline void print_confusion(const std::vector<class_info>& classes, const nn::confusion_matrix& m) {
   std::size_t width = 9;
@@ -217,7 +205,8 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
   std::size_t steps = 0, since_best = 0;
   const std::size_t epochs = s.iterations ? std::size_t(-1) : s.epochs;
   bool saved = false;
-  for (std::size_t epoch = 1; epoch <= epochs && !interrupted(); ++epoch) {
+  std::set<fs::path> reported;  // each unreadable file is reported once, not once per epoch
+  for (std::size_t epoch = 1; epoch <= epochs && !stop_requested(); ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     if (s.schedule == "cosine" && !s.iterations)  // from the base rate down to 1% of it over --epochs
       optimiser.settings().learning_rate =
@@ -232,7 +221,7 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
     r.epoch = epoch;
     std::size_t seen = 0;
     while (const data::batch* b = loader.next()) {
-      if (interrupted() || (s.iterations && steps == s.iterations)) break;
+      if (stop_requested() || (s.iterations && steps == s.iterations)) break;
       const nn::step_result step = net.train_step(b->images, b->labels, optimiser, loss_weights);
       r.train_loss += step.loss * double(b->size);
       r.train_accuracy += step.accuracy * double(b->size);
@@ -241,8 +230,11 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
       bar.advance(b->size);
     }
     bar.finish();
-    for (const auto& f : loader.failures()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
-    if (seen == 0) break;
+    for (const auto& f : loader.failures())
+      if (reported.insert(f.path).second) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+    // An epoch cut short by a stop is neither scored, logged nor saved: it would stand for an
+    // epoch that did not happen. (--iterations ending inside an epoch is the run's planned end.)
+    if (seen == 0 || stop_requested()) break;
     r.train_loss /= double(seen);
     r.train_accuracy /= double(seen);
     const epoch_record v = evaluate(net, samples, split.validation, options, matrix, [](auto...) {});
@@ -252,9 +244,11 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     records.push_back(r);
     out.epochs_run = epoch;
-    if (!s.quiet)
-      std::printf("Training Epoch %zu --- Training Accuracy: %5.1f%%, Validation Accuracy: %5.1f%%,  Validation Loss: %.3f\n",
-                  epoch, 100 * r.train_accuracy, 100 * r.validation_accuracy, r.validation_loss);
+    if (!s.quiet) {
+      std::printf("Training Epoch %zu --- Training Accuracy: %5.1f%%", epoch, 100 * r.train_accuracy);
+      if (split.validation.empty()) std::printf(" (no validation split)\n");
+      else std::printf(", Validation Accuracy: %5.1f%%,  Validation Loss: %.3f\n", 100 * r.validation_accuracy, r.validation_loss);
+    }
     std::fflush(stdout);
     // The checkpoint criterion: balanced accuracy by default, as plain accuracy rewards the majority class.
     const auto score = [&](const epoch_record& e) {
@@ -278,8 +272,11 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
     if (!s.plot.empty()) write_plot(s.plot, records);
     if (s.iterations && steps == s.iterations) break;
   }
-  out.interrupted = interrupted();
-  if (!saved) throw error("training stopped before the first epoch finished: no model was written");
+  out.interrupted = stop_requested();
+  out.skipped = reported.size();
+  if (!saved)
+    throw error(out.interrupted ? "stopped before the first epoch finished: no model was written"
+                                : "no image could be used for training: no model was written");
   if (!test.empty()) {
     std::copy(best_parameters.begin(), best_parameters.end(), net.parameters().begin());
     evaluate(net, samples, test, options, out.test, [&](std::size_t sample, std::size_t predicted, float p) {

@@ -63,7 +63,7 @@ settings read_options(const cli::parser& args) {
   s.threads = std::size_t(args.integer("--threads", 0, 1024));
   s.patience = std::size_t(args.integer("--patience", 0, 100000));
   s.seed = std::uint64_t(args.integer("--seed", 0, 2147483647L));
-  s.learning_rate = args.real("--lr", 1e-8, 10);
+  s.learning_rate = args.real("--lr", 0, 10, true);
   s.weight_decay = args.real("--weight-decay", 0, 10);
   s.validation = args.real("--val", 0, 0.9);
   if (recipe == "rtk") {  // the tutorial: RTK network, three views, replication, Adam 1e-4, batch 32

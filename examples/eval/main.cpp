@@ -155,7 +155,8 @@ void write_confused(const fs::path& out, const std::vector<mistake>& mistakes, c
   std::vector<cv::Mat> tiles;
   for (std::size_t i = 0; i < mistakes.size() && i < most; ++i) {
     const mistake& m = mistakes[i];
-    cv::Mat frame = cv::imread(m.path.string(), cv::IMREAD_COLOR);
+    std::string unreadable;
+    cv::Mat frame = tarmac::image::read_image(m.path, unreadable);
     if (!frame.empty()) cv::rectangle(frame, roi.rect(frame.size()), {0, 255, 255}, std::max(2, frame.rows / 150));
     char called[160];
     std::snprintf(called, sizeof called, "true %s, called %s (%.2f)", classes[m.truth].label.c_str(),
@@ -180,10 +181,23 @@ void report(const std::vector<class_info>& classes, const confusion_matrix& m, b
   print_per_class(classes, m);
 }
 
-int evaluate_model(const tarmac::cli::parser& args, const fs::path& data, bool json, const fs::path& confused) {
+// Prints each file that could not be used once; throws when none could, saying whose fault it
+// is: a model whose ROI fits none of the frames, or unreadable data.
+std::size_t report_failures(const std::vector<tarmac::data::skipped_file>& failures, std::size_t used, const fs::path& data,
+                            const std::string& model, const tarmac::image::roi_rule& roi) {
+  for (const auto& f : failures) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+  if (used > 0) return failures.size();
+  if (!failures.empty() && std::all_of(failures.begin(), failures.end(), [](const auto& f) { return f.too_small_for_roi; }))
+    throw tarmac::invalid_argument(model + ": its ROI (" + roi.to_string() + ") fits none of the " + std::to_string(failures.size()) +
+                                   " images of " + data.string() + " (" + failures.front().path.string() + ": " +
+                                   failures.front().reason + ")");
+  throw tarmac::invalid_argument(data.string() + ": no image could be used" +
+                                 (failures.empty() ? "" : " (" + failures.front().path.string() + ": " + failures.front().reason + ")"));
+}
+
+int evaluate_model(const tarmac::cli::parser& args, const fs::path& data, bool json, const fs::path& confused,
+                   std::size_t threads, std::size_t batch) {
   const fs::path model_path = args.text("--model");
-  const auto threads = std::size_t(args.integer("--threads", 0, 1024));
-  const auto batch = std::size_t(args.integer("--batch", 1, 4096));
   tarmac::surface::classifier model = tarmac::surface::load_classifier(model_path, threads);
   const tarmac::data::folder_dataset dataset(data);
   for (const auto& f : dataset.skipped()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
@@ -226,21 +240,20 @@ int evaluate_model(const tarmac::cli::parser& args, const fs::path& data, bool j
   }
   bar.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const auto& f : loader.failures()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
-  if (m.total() == 0) throw tarmac::invalid_argument(data.string() + ": no image could be read");
+  const std::size_t skipped = report_failures(loader.failures(), m.total(), data, "model " + model_path.string(), model.roi());
   const double rate = double(m.total()) / seconds;
   if (!json) std::printf("%s on %s (%s)\n", model_path.c_str(), data.c_str(), model.architecture().c_str());
   report(model.classes(), m, json, ", \"images_per_second\": " + json_number(rate));
   if (!json) std::printf("%.1f images/s (decode, ROI, resize and network; %zu threads)\n", rate, model.threads());
+  if (!json && skipped) std::printf("Skipped %zu images that could not be used (see the warnings)\n", skipped);
   if (!confused.empty()) write_confused(confused, mistakes, model.classes(), model.roi(), m.total());
   return 0;
 }
 
 // The cascade end to end on the RTK layout: every frame of ROOT/training_data_<type>_quality/<quality>/
 // is one (type, quality) outcome; the joint confusion matrix has the cascade's outcomes as classes.
-int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool json) {
+int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool json, std::size_t threads, std::size_t batch) {
   const fs::path cascade_path = args.text("--cascade");
-  const auto threads = std::size_t(args.integer("--threads", 0, 1024));
   tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);
   const auto& types = cascade.type_model().classes();
   const std::vector<class_info> outcomes = cascade.outcomes();
@@ -268,7 +281,7 @@ int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool
   }
   if (samples.empty()) throw tarmac::invalid_argument(root.string() + " has no training_data_<type>_quality folder of the cascade's types");
   tarmac::data::loader_options options;
-  options.batch_size = std::size_t(args.integer("--batch", 1, 4096));
+  options.batch_size = batch;
   options.shuffle = false;
   options.roi = cascade.roi();
   options.input = cascade.input();
@@ -291,7 +304,7 @@ int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool
   }
   bar.finish();
   const double rate = double(joint.total()) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const auto& f : loader.failures()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+  const std::size_t skipped = report_failures(loader.failures(), joint.total(), root, "cascade " + cascade_path.string(), cascade.roi());
   if (json) {
     report(outcomes, joint, true, ", \"type\": {" + metrics_json(types, type) + "}, \"frames_per_second\": " + json_number(rate));
     return 0;
@@ -303,6 +316,7 @@ int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool
   std::printf("Type and quality (rows: true, columns: the cascade's answer): ");
   report(outcomes, joint, false, "");
   std::printf("%.1f frames/s (decode, ROI, resize, type and quality models)\n", rate);
+  if (skipped) std::printf("Skipped %zu frames that could not be used (see the warnings)\n", skipped);
   return 0;
 }
 
@@ -332,7 +346,7 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
   const auto& samples = labelled.set.samples();
   // Identical files stay in one fold; those filed under two classes bound what any model can score.
   const auto& identical = labelled.identical;
-  const auto parts = tarmac::data::stratified_folds(samples, classes.size(), folds, s.seed, identical);
+  const auto parts = tarmac::data::stratified_folds(samples, classes, folds, s.seed, identical);
   const ceiling best = best_possible(samples, classes.size(), identical);
   if (!json) {
     std::printf("%zu-fold cross-validation on %s (%zu images); net %s, augment %s, balance %s, lr %g %s, weight decay %g, "
@@ -343,7 +357,6 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
                 s.validation, s.select.c_str(), static_cast<unsigned long long>(s.seed));
     std::fflush(stdout);
   }
-  tarmac::training::stop_on_ctrl_c();
   confusion_matrix pooled(classes.size());
   std::vector<double> accuracy, balanced;
   std::vector<std::vector<double>> recall(classes.size());
@@ -356,7 +369,7 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
     const auto split = tarmac::data::stratified_split(samples, classes.size(), s.validation, s.seed + f, rest, identical);
     const auto start = std::chrono::steady_clock::now();
     const tarmac::training::result r = tarmac::training::train_classifier(s, classes, samples, split, parts[f]);
-    if (r.interrupted) throw tarmac::error("interrupted during fold " + std::to_string(f + 1));
+    if (r.interrupted) throw tarmac::error("stopped during fold " + std::to_string(f + 1) + ": no figures are reported");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const confusion_matrix& m = r.test;
     pooled += m;
@@ -419,6 +432,10 @@ int main(int argc, char** argv) {
     const fs::path data = args.text("--data"), confused = args.text("--confused");
     if (data.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
     if (!confused.empty()) tarmac::cli::check_image_output(confused, "--confused");
+    // Every flag is checked before a model is loaded or trained.
+    const auto threads = std::size_t(args.integer("--threads", 0, 1024));
+    const auto batch = std::size_t(args.integer("--batch", 1, 4096));
+    tarmac::training::read_options(args);
     const bool cv = args.integer("--cv", 0, 100) != 0;
     if (cv) {
       if (!args.text("--model").empty() || !args.text("--cascade").empty())
@@ -429,9 +446,9 @@ int main(int argc, char** argv) {
     if (!args.text("--cascade").empty()) {
       if (!args.text("--model").empty()) throw tarmac::invalid_argument("give --model or --cascade, not both");
       if (!confused.empty()) throw tarmac::invalid_argument("--confused works with --model and --cv, not with --cascade");
-      return evaluate_cascade(args, data, json);
+      return evaluate_cascade(args, data, json, threads, batch);
     }
     if (args.text("--model").empty()) throw tarmac::invalid_argument("--model, --cascade or --cv is required (see --help)");
-    return evaluate_model(args, data, json, confused);
+    return evaluate_model(args, data, json, confused, threads, batch);
   });
 }

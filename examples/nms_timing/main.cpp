@@ -159,6 +159,8 @@ int main(int argc, char** argv) {
     if (png.extension() != ".png") throw tarmac::invalid_argument("--png must name a .png file, got " + png.string());
     std::filesystem::path csv_path = png;
     csv_path.replace_extension(".csv");
+    tarmac::cli::check_output(png, "--png");  // before the timing, which takes a while
+    tarmac::cli::check_output(csv_path, "--png (its CSV)");
 
     const auto set = nms::classic_boxes(count, seed);
     std::vector<cv::Rect2d> rects;

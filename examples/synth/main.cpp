@@ -1,7 +1,9 @@
 // tarmac-synth: writes a generated road data set in the RTK training layout (type folders and
 // per-type quality folders), optionally a continuous drive with its truth, and a preview sheet.
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,12 +13,14 @@
 
 #include <tarmac/core/files.hpp>
 #include <tarmac/core/progress.hpp>
+#include <tarmac/core/stop.hpp>
 #include <tarmac/data/synthetic.hpp>
 #include <tarmac/image/augment.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/image/roi.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/image_output.hpp"
 
 namespace {
 
@@ -92,43 +96,72 @@ int main(int argc, char** argv) {
     options.size = parse_size(args.text("--size"));
     render_road_frame(road_type::asphalt, road_quality::good, 0, options);  // rejects a bad size before any work
 
-    for (const char* folder : {"training_data_type", "drive"})
-      if (fs::exists(out / folder))
-        throw tarmac::invalid_argument(out.string() + " already holds " + folder + "; choose another --out or remove it");
     struct job {
-      fs::path folder;
+      fs::path folder;  // relative to the data set's root
       road_type type;
       bool any_quality;  // type folders mix the qualities of their type
       road_quality quality;
     };
     std::vector<job> jobs;
-    for (road_type t : road_types) jobs.push_back({out / "training_data_type" / tarmac::surface::type_folder(t), t, true, road_quality::regular});
+    for (road_type t : road_types) jobs.push_back({fs::path("training_data_type") / tarmac::surface::type_folder(t), t, true, road_quality::regular});
     for (road_type t : road_types)
       for (road_quality q : road_qualities)
         if (has_quality(t, q))
-          jobs.push_back({out / tarmac::surface::quality_root(t) / tarmac::surface::quality_folder(t, q), t, false, q});
+          jobs.push_back({fs::path(tarmac::surface::quality_root(t)) / tarmac::surface::quality_folder(t, q), t, false, q});
+    // Nothing of a data set already in --out is touched.
+    std::vector<fs::path> tops;
+    for (const job& j : jobs)
+      if (std::find(tops.begin(), tops.end(), *j.folder.begin()) == tops.end()) tops.push_back(*j.folder.begin());
+    if (drive_frames > 0) tops.push_back("drive");
+    for (const fs::path& top : tops)
+      if (fs::exists(out / top))
+        throw tarmac::invalid_argument(out.string() + " already holds " + top.string() + "; choose another --out or remove it");
+    const bool created_out = !fs::exists(out);
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) throw tarmac::io_error("--out: cannot create " + out.string() + ": " + ec.message());
+    // Frames go to a staging folder inside --out, moved into place when all are written: a run
+    // that fails or is stopped leaves --out as it was, so it can simply be run again.
+    const fs::path staging = out / (".tarmac-synth.tmp-" + std::to_string(std::random_device{}()));
+    struct cleanup {
+      fs::path staging, out;
+      bool remove_out, done = false;
+      ~cleanup() {
+        if (done) return;
+        std::error_code ec;
+        fs::remove_all(staging, ec);
+        if (remove_out) fs::remove(out, ec);  // only if still empty
+      }
+    } guard{staging, out, created_out};
+    tarmac::cli::check_output(staging, "--out");
+    if (!args.text("--preview").empty()) tarmac::cli::check_image_output(args.text("--preview"), "--preview");
+    auto check_stop = [] {
+      if (tarmac::stop_requested()) throw tarmac::error("stopped: no frames were kept");
+    };
 
     tarmac::progress_bar bar("tarmac-synth", jobs.size() * per_class + drive_frames, "frames");
     for (std::size_t j = 0; j < jobs.size() && per_class > 0; ++j) {
-      fs::create_directories(jobs[j].folder);
+      fs::create_directories(staging / jobs[j].folder);
       for (std::size_t i = 0; i < per_class; ++i) {
+        check_stop();
         const std::uint64_t s = frame_seed(seed, j, i);
         road_quality q = jobs[j].quality;
         if (jobs[j].any_quality)
           q = jobs[j].type == road_type::unpaved ? road_qualities[1 + s % 2] : road_qualities[s % 3];
         char file[32];
         std::snprintf(file, sizeof file, "%05zu.jpg", i);
-        tarmac::image::write_image(jobs[j].folder / file, render_road_frame(jobs[j].type, q, s, options),
+        tarmac::image::write_image(staging / jobs[j].folder / file, render_road_frame(jobs[j].type, q, s, options),
                                    {cv::IMWRITE_JPEG_QUALITY, 95});
         bar.advance();
       }
     }
     if (drive_frames > 0) {
-      const fs::path dir = out / "drive";
+      const fs::path dir = staging / "drive";
       fs::create_directories(dir);
       drive_generator drive(frame_seed(seed, 1000, 0), options);
       std::string truth = "frame,type,quality\n";
       for (std::size_t i = 0; i < drive_frames; ++i) {
+        check_stop();
         const drive_frame f = drive.next();
         char file[32];
         std::snprintf(file, sizeof file, "%06zu.png", i);
@@ -138,6 +171,10 @@ int main(int argc, char** argv) {
       }
       tarmac::write_text_atomically(dir / "truth.csv", truth);
     }
+    for (const fs::path& top : tops)
+      if (fs::exists(staging / top)) fs::rename(staging / top, out / top);
+    fs::remove(staging);
+    guard.done = true;
     const double rate = bar.finish();
     if (!args.text("--preview").empty()) {
       const fs::path sheet = args.text("--preview");

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
                              "Ctrl-C stops after the current step and keeps the best checkpoint.\n"
                              "--recipe rtk: the RTK tutorial (RTK network, three views, replication, Adam 1e-4, batch 32).");
     args.option("--data", "DIR", "folder with one sub-folder of images per class", "");
-    args.option("--out", "MODEL", "model file to write (.yml, .json, optionally .gz)", "model.yml.gz");
+    args.option("--out", "MODEL", "model file to write (.yml, .json, optionally .gz); must not exist without --force", "model.yml.gz");
+    args.flag("--force", "replace an existing --out (only once the first epoch has given a checkpoint)");
     tarmac::training::add_options(args);
     args.option("--log", "CSV", "per-epoch log (written atomically after every epoch)", "");
     args.option("--plot", "PNG", "learning curves (written after every epoch)", "");
@@ -31,9 +32,12 @@ int main(int argc, char** argv) {
     if (s.data.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
     // Every output is checked before any work.
     tarmac::surface::detail::storage_format(s.out);
-    tarmac::cli::check_output_folder(s.out, "--out");
-    if (!s.log.empty()) tarmac::cli::check_output_folder(s.log, "--log");
+    tarmac::cli::check_output(s.out, "--out");
+    if (std::filesystem::exists(s.out) && !args.enabled("--force"))
+      throw tarmac::invalid_argument("--out " + s.out.string() + " exists; give --force to replace it, or another name");
+    if (!s.log.empty()) tarmac::cli::check_output(s.log, "--log");
     if (!s.plot.empty()) tarmac::cli::check_image_output(s.plot, "--plot");
+    tarmac::cli::check_distinct({}, {{"--out", s.out}, {"--log", s.log}, {"--plot", s.plot}});
 
     const tarmac::training::labelled_data data = tarmac::training::open_dataset(s.data);
     const tarmac::data::folder_dataset& dataset = data.set;
@@ -44,20 +48,23 @@ int main(int argc, char** argv) {
     std::printf("); net %s, augment %s, balance %s\n", s.net.c_str(), s.augment.c_str(), s.balance.c_str());
     std::fflush(stdout);
 
-    tarmac::training::stop_on_ctrl_c();
     const auto start = std::chrono::steady_clock::now();
     const auto split = tarmac::training::training_split(s, data);
     const tarmac::training::result r = tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (r.interrupted) std::printf("Interrupted: kept the best checkpoint so far\n");
-    std::printf("Best: epoch %zu, validation accuracy %.1f%%, balanced accuracy %.1f%%, loss %.3f (%zu epochs, %.1f s)\n",
-                r.best.epoch, 100 * r.best.validation_accuracy, 100 * r.best.validation_balanced_accuracy,
-                r.best.validation_loss, r.epochs_run, seconds);
-    tarmac::training::print_confusion(dataset.classes(), r.matrix);
+    if (r.interrupted) std::printf("Stopped: kept the best checkpoint of the %zu complete epochs\n", r.epochs_run);
+    if (split.validation.empty())
+      std::printf("Kept the last epoch, %zu (no validation split: --val 0); %zu epochs, %.1f s\n", r.best.epoch, r.epochs_run, seconds);
+    else
+      std::printf("Best: epoch %zu, validation accuracy %.1f%%, balanced accuracy %.1f%%, loss %.3f (%zu epochs, %.1f s)\n",
+                  r.best.epoch, 100 * r.best.validation_accuracy, 100 * r.best.validation_balanced_accuracy,
+                  r.best.validation_loss, r.epochs_run, seconds);
+    if (r.skipped) std::printf("Skipped %zu files that could not be used (see the warnings)\n", r.skipped);
+    if (!split.validation.empty()) tarmac::training::print_confusion(dataset.classes(), r.matrix);
     std::printf("Wrote %s", s.out.c_str());
     if (!s.log.empty()) std::printf(", %s", s.log.c_str());
     if (!s.plot.empty()) std::printf(", %s", s.plot.c_str());
     std::printf("\n");
-    return r.interrupted ? 130 : 0;
+    return 0;
   });
 }

@@ -27,6 +27,12 @@ struct outcome {
   double seconds = 0;
 };
 
+// What training one model writes: the model, its CSV log and its PNG curves.
+std::vector<fs::path> outputs(const job& j, const fs::path& out) {
+  const std::string stem = j.model.filename().string().substr(0, j.model.filename().string().find('.'));
+  return {j.model, out / (stem + ".csv"), out / (stem + ".png")};
+}
+
 outcome train_one(const job& j, const tarmac::training::labelled_data& data, tarmac::training::settings s,
                   const fs::path& out) {
   const tarmac::data::folder_dataset& dataset = data.set;
@@ -37,10 +43,8 @@ outcome train_one(const job& j, const tarmac::training::labelled_data& data, tar
   std::printf(") -> %s\n", j.model.c_str());
   std::fflush(stdout);
   s.data = j.data;
-  s.out = j.model;
-  const std::string stem = j.model.filename().string().substr(0, j.model.filename().string().find('.'));
-  s.log = out / (stem + ".csv");
-  s.plot = out / (stem + ".png");
+  const auto files = outputs(j, out);
+  s.out = files[0], s.log = files[1], s.plot = files[2];
   const auto start = std::chrono::steady_clock::now();
   const auto split = tarmac::training::training_split(s, data);
   outcome o{j.name, dataset.classes(), tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split), 0};
@@ -71,12 +75,13 @@ int main(int argc, char** argv) {
                              "flags are tarmac-train's and apply to every model.");
     args.option("--data", "ROOT", "folder in the RTK layout (training_data_type/, training_data_<type>_quality/)", "");
     args.option("--out", "DIR", "folder for the models and cascade.yml (created; must not hold a cascade)", "cascade");
+    args.flag("--force", "replace model files an unfinished earlier run left in --out (a cascade.yml is never replaced)");
     tarmac::training::add_options(args);
     if (!args.parse(argc, argv)) return 0;
     const tarmac::training::settings s = tarmac::training::read_options(args);
     const fs::path root = args.text("--data"), out = args.text("--out");
     if (root.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
-    if (!fs::is_directory(root)) throw tarmac::io_error("--data " + root.string() + " is not a readable folder");
+    const tarmac::folder_listing listing = tarmac::list_folder(root, "--data");
     const fs::path type_root = root / "training_data_type";
     if (!fs::is_directory(type_root))
       throw tarmac::invalid_argument(root.string() + " is not in the RTK layout: " + type_root.string() +
@@ -86,6 +91,7 @@ int main(int argc, char** argv) {
     if (fs::exists(out) && !fs::is_directory(out)) throw tarmac::invalid_argument("--out " + out.string() + " is a file; give a folder");
     if (fs::exists(out / "cascade.yml"))
       throw tarmac::invalid_argument(out.string() + " already holds a cascade (cascade.yml); choose another --out or remove it");
+    tarmac::cli::check_output(fs::is_directory(out) ? out / "cascade.yml" : out, "--out");
 
     // Discover the jobs before any training, so a layout problem costs nothing.
     std::vector<tarmac::training::labelled_data> data{tarmac::training::open_dataset(type_root)};
@@ -98,31 +104,36 @@ int main(int argc, char** argv) {
       else
         std::printf("note: %s is missing: %s frames get no quality model\n", folder.c_str(), t.id.c_str());
     }
-    for (const auto& entry : fs::directory_iterator(root)) {
-      const std::string name = entry.path().filename().string();
-      if (!entry.is_directory() || !name.starts_with("training_data_") || !name.ends_with("_quality")) continue;
+    for (const auto& p : listing.problems) std::fprintf(stderr, "warning: skipped %s: %s\n", p.path.c_str(), p.reason.c_str());
+    for (const fs::path& folder : listing.folders) {
+      const std::string name = folder.filename().string();
+      if (!name.starts_with("training_data_") || !name.ends_with("_quality")) continue;
       const std::string type = name.substr(14, name.size() - 14 - 8);
       bool known = false;
       for (const auto& t : types) known = known || t.id == type;
       if (!known)
-        std::fprintf(stderr, "warning: %s is for type '%s', which %s does not have: ignored\n", entry.path().c_str(),
+        std::fprintf(stderr, "warning: %s is for type '%s', which %s does not have: ignored\n", folder.c_str(),
                      type.c_str(), type_root.c_str());
     }
     // Every job's data is opened and split before the first model trains: a folder that cannot
-    // be trained on fails now, not after the models before it.
+    // be trained on fails now, not after the models before it. Files of an unfinished earlier
+    // run are not replaced without --force.
     for (std::size_t i = 1; i < jobs.size(); ++i) data.push_back(tarmac::training::open_dataset(jobs[i].data));
     for (const auto& d : data) tarmac::training::training_split(s, d);
+    for (const job& j : jobs)
+      for (const fs::path& file : outputs(j, out))
+        if (fs::exists(file) && !args.enabled("--force"))
+          throw tarmac::invalid_argument(file.string() + " exists (from an earlier run?); give --force to replace it, or another --out");
     std::error_code ec;
     fs::create_directories(out, ec);
     if (ec) throw tarmac::io_error("cannot create " + out.string() + ": " + ec.message());
 
-    tarmac::training::stop_on_ctrl_c();
     std::vector<outcome> done;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       done.push_back(train_one(jobs[i], data[i], s, out));
       if (done.back().result.interrupted) {
-        std::printf("Interrupted: %s kept its best checkpoint; no cascade.yml was written\n", jobs[i].model.c_str());
-        return 130;
+        std::printf("Stopped: %s kept its best checkpoint; no cascade.yml was written\n", jobs[i].model.c_str());
+        return 0;
       }
     }
     tarmac::surface::cascade_description d;

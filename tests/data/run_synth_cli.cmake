@@ -52,3 +52,23 @@ if(NOT rc EQUAL 2 OR NOT err MATCHES "already holds training_data_type")
 endif()
 expect_usage_errors(${PROGRAM} tarmac-synth "--out ${WORK_DIR}/c --size 10x10" "--out ${WORK_DIR}/c --size big"
                     "--out ${WORK_DIR}/c --per-class -1" "--out ${WORK_DIR}/c --seed x")
+
+# A run that fails part-way (its writes hit a file-size limit) or is stopped leaves --out as it
+# was, so the same command simply runs again.
+file(MAKE_DIRECTORY ${WORK_DIR}/d)
+file(WRITE ${WORK_DIR}/d/notes.txt "the user's notes")
+run_with_file_limit(20000 ${PROGRAM} --out ${WORK_DIR}/d --per-class 2 --drive 3)
+file(GLOB left RELATIVE ${WORK_DIR}/d ${WORK_DIR}/d/*)
+if(NOT rc EQUAL 2 OR NOT out MATCHES "file too large" OR NOT left STREQUAL "notes.txt")
+  message(FATAL_ERROR "a failed tarmac-synth must leave --out as it was (${rc}, left: ${left}):\n${out}")
+endif()
+run_with_signal(TERM 2 ${PROGRAM} --out ${WORK_DIR}/d --per-class 5000)
+file(GLOB left RELATIVE ${WORK_DIR}/d ${WORK_DIR}/d/*)
+if(NOT rc EQUAL 143 OR NOT left STREQUAL "notes.txt")
+  message(FATAL_ERROR "a stopped tarmac-synth must leave --out as it was (${rc}, left: ${left}):\n${out}")
+endif()
+synth(${WORK_DIR}/d --per-class 1)
+if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK_DIR}/d/training_data_type/asphalt/00000.jpg")
+  message(FATAL_ERROR "the rerun after a failed one must work (${rc}): ${err}")
+endif()
+expect_unchanged(${WORK_DIR}/d/notes.txt "the user's notes")

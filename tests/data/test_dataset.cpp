@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <set>
 
@@ -54,6 +55,25 @@ TEST_CASE("folder_dataset: sorted classes, readable files, bad files reported an
   CHECK(reasons.count("empty.jpg: empty file") == 1);
 }
 
+TEST_CASE("folder_dataset: symlink loops and dangling symlinks are reported by path, not fatal") {
+  const fs::path root = make_tree("tarmac_test_dataset_links", {{"asphalt", 2}, {"paved", 2}});
+  fs::create_symlink(root / "loop-b", root / "loop-a");  // a class "folder" that loops
+  fs::create_symlink(root / "loop-a", root / "loop-b");
+  fs::create_symlink(root / "asphalt" / "gone.png", root / "asphalt" / "dangling.png");
+  fs::create_symlink(root / "paved" / "self.png", root / "paved" / "self.png");
+  const data::folder_dataset set(root);
+  CHECK(set.classes().size() == 2);
+  CHECK(set.samples().size() == 4);
+  std::map<std::string, std::string> why;
+  for (const auto& f : set.skipped()) why[f.path.filename().string()] = f.reason;
+  CHECK(why.size() == 4);
+  CHECK(why["dangling.png"] == "a symlink to nothing");
+  CHECK(why["self.png"].find("symbolic links") != std::string::npos);
+  CHECK(why["loop-a"].find("symbolic links") != std::string::npos);
+  CHECK_THROWS_WITH_AS(data::folder_dataset(root / "loop-a"), doctest::Contains("loop-a is not a readable folder (Too many levels of symbolic links)"),
+                       tarmac::io_error);
+}
+
 TEST_CASE("folder_dataset: empty root, missing root and empty class are clear errors") {
   const fs::path empty = fs::temp_directory_path() / "tarmac_test_dataset_empty";
   fs::remove_all(empty);
@@ -100,7 +120,8 @@ TEST_CASE("stratified_split of a subset uses only that subset") {
 TEST_CASE("stratified_folds partitions the samples with each class spread evenly over the folds") {
   std::vector<data::sample> samples;  // 50 / 24 / 24, as the real RTK sample
   for (std::size_t i = 0; i < 98; ++i) samples.push_back({"x", i < 50 ? 0u : i < 74 ? 1u : 2u});
-  const auto folds = data::stratified_folds(samples, 3, 5, 7);
+  const std::vector<tarmac::class_info> classes = {{"asphalt", "asphalt"}, {"paved", "paved"}, {"unpaved", "unpaved"}};
+  const auto folds = data::stratified_folds(samples, classes, 5, 7);
   REQUIRE(folds.size() == 5);
   std::set<std::size_t> seen;
   std::size_t smallest = 98, largest = 0;
@@ -118,10 +139,10 @@ TEST_CASE("stratified_folds partitions the samples with each class spread evenly
   }
   CHECK(seen.size() == 98);  // and covering
   CHECK(largest - smallest <= 1);
-  CHECK(data::stratified_folds(samples, 3, 5, 7) == folds);
-  CHECK(data::stratified_folds(samples, 3, 5, 8) != folds);
-  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, 3, 1), doctest::Contains("at least 2 folds"), tarmac::invalid_argument);
-  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, 3, 30), doctest::Contains("class 1 has 24 distinct samples (identical files count once), fewer than the 30 folds"),
+  CHECK(data::stratified_folds(samples, classes, 5, 7) == folds);
+  CHECK(data::stratified_folds(samples, classes, 5, 8) != folds);
+  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, classes, 1), doctest::Contains("at least 2 folds"), tarmac::invalid_argument);
+  CHECK_THROWS_WITH_AS(data::stratified_folds(samples, classes, 30), doctest::Contains("class paved has 24 distinct images (identical files count once), fewer than the 30 folds"),
                        tarmac::invalid_argument);
 }
 
@@ -145,7 +166,7 @@ TEST_CASE("identical_files finds byte-identical frames, and stratified_folds kee
   }
   CHECK(found == std::set<std::set<std::string>>{{"asphalt/img0.png", "paved/img0.png"}, {"asphalt/img1.png", "asphalt/img5.png"}});
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const auto folds = data::stratified_folds(s, 2, 3, seed, groups);
+    const auto folds = data::stratified_folds(s, set.classes(), 3, seed, groups);
     std::size_t total = 0;
     for (const auto& fold : folds) {
       total += fold.size();
@@ -156,7 +177,7 @@ TEST_CASE("identical_files finds byte-identical frames, and stratified_folds kee
     }
     CHECK(total == 12);
   }
-  CHECK_THROWS_AS(data::stratified_folds(s, 2, 3, 1, {{0, 1}, {1, 2}}), tarmac::invalid_argument);
+  CHECK_THROWS_AS(data::stratified_folds(s, set.classes(), 3, 1, {{0, 1}, {1, 2}}), tarmac::invalid_argument);
   // A validation split keeps each group on one side too, also within a subset.
   std::vector<std::size_t> all(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) all[i] = i;

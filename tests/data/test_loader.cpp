@@ -122,6 +122,32 @@ TEST_CASE("unreadable or too small frames are reported and left out, not fatal")
   for (const auto& f : failures)
     tiny_reported = tiny_reported || (f.path.filename() == "tiny.png" && f.reason.find("40x40") != std::string::npos);
   CHECK(tiny_reported);
+  for (const auto& f : failures) CHECK(f.too_small_for_roi == (f.path.filename() == "tiny.png"));
+}
+
+TEST_CASE("a batch whose every file is unusable is passed over: no caller ever sees an empty batch") {
+  auto samples = make_frames("tarmac_test_loader_empty_batch", 6, 2);
+  const fs::path dir = samples[0].path.parent_path();
+  std::vector<unsigned char> jpeg;
+  cv::imencode(".jpg", cv::Mat(288, 352, CV_8UC3, cv::Scalar(9, 9, 9)), jpeg);
+  std::ofstream(dir / "cut.jpg", std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()), std::streamsize(jpeg.size() / 2));
+  std::ofstream(dir / "junk.png") << "junk";
+  // Items in order, batches of two: the second batch is the two bad files.
+  std::vector<data::sample> items = {samples[0], samples[1], {dir / "cut.jpg", 0}, {dir / "junk.png", 1}, samples[2], samples[3]};
+  data::loader_options o;
+  o.batch_size = 2;
+  o.shuffle = false;
+  data::batch_loader loader(items, all(items.size()), o);
+  std::size_t batches = 0, rows = 0;
+  while (const data::batch* b = loader.next()) {
+    CHECK(b->size > 0);
+    ++batches, rows += b->size;
+  }
+  CHECK(batches == 2);
+  CHECK(rows == 4);
+  const auto failures = loader.failures();
+  REQUIRE(failures.size() == 2);
+  CHECK(failures[0].reason.find("truncated JPEG") != std::string::npos);
 }
 
 TEST_CASE("batch_loader rejects bad options and items") {

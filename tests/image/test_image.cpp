@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 
+#include "../failing_disk.hpp"
 #include "../rtk_sample.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <span>
 #include <string>
 
 #include <opencv2/imgcodecs.hpp>
@@ -36,10 +39,85 @@ TEST_CASE("crop_roi is a view; too small or empty frames are invalid arguments")
   CHECK(frame.at<cv::Vec3b>(139, 0) == cv::Vec3b(9, 9, 9));
   CHECK(frame.at<cv::Vec3b>(138, 0) == cv::Vec3b(1, 2, 3));
   CHECK_THROWS_WITH_AS(img::crop_roi(cv::Mat(60, 352, CV_8UC3)),
-                       "roi_rule: a 352x60 frame is too small for rows [round(h*0.500000)-5, h-50)",
+                       "a 352x60 frame is too small for the ROI rows [round(h*0.5)-5, h-50)",
                        tarmac::invalid_argument);
   CHECK_THROWS_AS(img::crop_roi(cv::Mat()), tarmac::invalid_argument);
   CHECK_THROWS_AS((img::roi_rule{1.5, 0, 0}.rect({10, 10})), tarmac::invalid_argument);
+}
+
+TEST_CASE("fits_some_frame: only rules that select no rows of any frame fail") {
+  CHECK(img::roi_rule{}.fits_some_frame());
+  CHECK(img::roi_rule{0, 0, 0}.fits_some_frame());
+  CHECK(img::roi_rule{1, -10, 5}.fits_some_frame());    // the 5 rows above the bottom margin
+  CHECK_FALSE(img::roi_rule{1, 0, 0}.fits_some_frame());  // from the last row down
+  CHECK_FALSE(img::roi_rule{1, -5, 5}.fits_some_frame());
+  CHECK_FALSE(img::roi_rule{0, -1, 0}.fits_some_frame());  // starts above the frame
+  CHECK_FALSE(img::roi_rule{1.5, 0, 0}.fits_some_frame());
+  CHECK_FALSE(img::roi_rule{0.5, 0, -1}.fits_some_frame());
+  // Whatever it says, some frame agrees (and none does when it says no).
+  for (const img::roi_rule& r : {img::roi_rule{1, -10, 5}, img::roi_rule{0, 0, 0}, img::roi_rule{0.99, 0, 40}}) {
+    CHECK(r.rect({10, 100000}).height > 0);
+  }
+  CHECK(img::roi_rule{}.to_string() == "rows [round(h*0.5)-5, h-50)");
+}
+
+namespace {
+std::vector<unsigned char> encoded(const cv::Mat& m, const char* ext, std::vector<int> params = {}) {
+  std::vector<unsigned char> out;
+  REQUIRE(cv::imencode(ext, m, out, params));
+  return out;
+}
+cv::Mat noise(int w, int h) {
+  cv::Mat m(h, w, CV_8UC3);
+  cv::randu(m, 0, 255);
+  return m;
+}
+}  // namespace
+
+TEST_CASE("decode_image refuses a JPEG cut short, which OpenCV would half-decode without a word") {
+  const cv::Mat picture = noise(96, 64);
+  for (const std::vector<int>& params : {std::vector<int>{}, std::vector<int>{cv::IMWRITE_JPEG_PROGRESSIVE, 1},
+                                         std::vector<int>{cv::IMWRITE_JPEG_RST_INTERVAL, 2}}) {
+    const auto jpeg = encoded(picture, ".jpg", params);
+    std::string reason;
+    CHECK(img::decode_image(jpeg, reason).size() == picture.size());
+    CHECK(reason.empty());
+    // Data after the end-of-image marker (as some cameras append) is fine.
+    auto trailing = jpeg;
+    trailing.insert(trailing.end(), {'x', 0xFF, 0xD8, 'y'});
+    CHECK_FALSE(img::decode_image(trailing, reason).empty());
+    for (std::size_t keep : {jpeg.size() - 1, jpeg.size() - 2, jpeg.size() * 2 / 3, std::size_t(200), std::size_t(3)}) {
+      CAPTURE(keep);
+      const std::span<const unsigned char> cut(jpeg.data(), keep);
+      reason.clear();
+      CHECK(img::decode_image(cut, reason).empty());
+      CHECK(reason.find("truncated JPEG") != std::string::npos);
+    }
+  }
+  std::string reason;
+  const auto png = encoded(picture, ".png");
+  CHECK(img::decode_image(std::span(png.data(), png.size() / 2), reason).empty());
+  CHECK(reason.find("cannot be decoded") != std::string::npos);
+  const unsigned char junk[] = {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'};
+  CHECK(img::decode_image(junk, reason).empty());
+}
+
+TEST_CASE("read_image names the file and why; write_image keeps the old file when a write fails") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tarmac_test_image_io";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  img::write_image(dir / "a.png", noise(40, 30));
+  CHECK(img::read_image(dir / "a.png").size() == cv::Size(40, 30));
+  std::ofstream(dir / "empty.jpg").close();
+  CHECK_THROWS_WITH_AS(img::read_image(dir / "empty.jpg"), doctest::Contains("empty.jpg: empty file"), tarmac::format_error);
+  CHECK_THROWS_WITH_AS(img::read_image(dir / "missing.jpg"), doctest::Contains("missing.jpg: cannot be read"), tarmac::format_error);
+  {
+    file_size_limit limit(2048);
+    CHECK_THROWS_WITH_AS(img::write_image(dir / "a.png", noise(400, 300)), doctest::Contains("file too large"), tarmac::io_error);
+  }
+  CHECK(img::read_image(dir / "a.png").size() == cv::Size(40, 30));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 2);
+  CHECK_THROWS_AS(img::write_image(dir / "a.xyz", noise(4, 4)), tarmac::invalid_argument);
 }
 
 TEST_CASE("gamma LUT values worked out by hand") {

@@ -29,3 +29,10 @@ if(NOT rc EQUAL 0 OR out MATCHES "2018" OR NOT out MATCHES "\\| simd \\| ")
 endif()
 expect_no_leftovers(${WORK_DIR})
 expect_usage_errors(${PROGRAM} tarmac-nms-timing "--reps 0" "--png ${WORK_DIR}/chart.jpg" "--bogus 1" "--reps")
+# An output that cannot be written fails before the timing (with many repetitions, the timing
+# alone would outlast this limit).
+execute_process(COMMAND ${PROGRAM} --reps 100000 --png ${WORK_DIR}/missing-folder/x.png TIMEOUT 20
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--png: cannot write .*x.png: folder .*missing-folder does not exist")
+  message(FATAL_ERROR "--png into a missing folder must fail before any timing (${rc}): ${err}")
+endif()

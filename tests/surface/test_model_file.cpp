@@ -11,6 +11,8 @@
 #include <tarmac/nn.hpp>
 #include <tarmac/surface/model_file.hpp>
 
+#include "../failing_disk.hpp"
+
 namespace fs = std::filesystem;
 using namespace tarmac;
 using namespace tarmac::nn;
@@ -150,4 +152,45 @@ TEST_CASE("a failed save leaves the existing file as it was") {
   CHECK(read(dir.path / "m.yml") == "previous");
   surface::save_model(dir.path / "m.yml", net, metadata());
   CHECK(read(dir.path / "m.yml") != "previous");
+}
+
+TEST_CASE("a save that runs out of space keeps the existing model and says why") {
+  temp_folder dir;
+  small_net net({.threads = 1});
+  surface::save_model(dir.path / "m.yml.gz", net, metadata());
+  const std::string before = read(dir.path / "m.yml.gz");
+  {
+    file_size_limit limit(before.size() / 2);
+    CHECK_THROWS_WITH_AS(surface::save_model(dir.path / "m.yml.gz", net, metadata()), doctest::Contains("file too large"), io_error);
+  }
+  CHECK(read(dir.path / "m.yml.gz") == before);
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
+  small_filesystem disk(8);
+  if (!disk.mounted) return;
+  write(disk.path / "m.yml", "the user's model");
+  CHECK_THROWS_WITH_AS(surface::save_model(disk.path / "m.yml", net, metadata()), doctest::Contains("disk full"), io_error);
+  CHECK(read(disk.path / "m.yml") == "the user's model");
+}
+
+TEST_CASE("documented keys are honoured or refused: scale, resize, class ids, an ROI that fits no frame") {
+  temp_folder dir;
+  small_net net({.threads = 1});
+  surface::save_model(dir.path / "m.yml", net, metadata());
+  const std::string text = read(dir.path / "m.yml");
+  auto edited = [&](const std::string& from, const std::string& to) {
+    const std::size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    write(dir.path / "edited.yml", std::string(text).replace(at, from.size(), to));
+    return load_error(dir.path / "edited.yml", net);
+  };
+  CHECK(edited("scale: 3.9215686274509803e-03", "scale: 1.").ends_with("scale is 1.000000; this build scales 8-bit pixels by 1/255 (0.00392157) only"));
+  CHECK(edited("scale: 3.9215686274509803e-03\n", "").ends_with("'scale' is missing"));
+  CHECK(edited("resize: bilinear", "resize: nearest").ends_with("resize is 'nearest'; this build reads only 'bilinear'"));
+  CHECK(edited("id: \"02paved\"", "id: \"01asphalt\"").ends_with("classes 0 and 1 have the same id '01asphalt'"));
+  CHECK(edited("id: \"02paved\"", "id: \"\"").ends_with("class 1 has an empty id"));
+  CHECK(edited("top_fraction: 5.0000000000000000e-01", "top_fraction: 1.").ends_with(
+      "its roi (rows [round(h*1)-5, h-50)) selects no rows of any frame"));
+  auto meta = metadata();
+  meta.classes[2].id = meta.classes[0].id;
+  CHECK_THROWS_WITH_AS(surface::save_model(dir.path / "dup.yml", net, meta), doctest::Contains("the same id"), invalid_argument);
 }

@@ -135,3 +135,45 @@ if(NOT rc EQUAL 2 OR NOT err MATCHES "asphalt_quality.yml.gz has classes \\[01un
   message(FATAL_ERROR "swapped model file (${rc}): ${err}")
 endif()
 expect_no_leftovers(${WORK_DIR})
+
+# A write that fails (file-size limit) stops the cascade trainer with the reason; no model is
+# left truncated under its final name, and no cascade.yml is written.
+run_with_file_limit(30000 ${TRAIN_CASCADE} --data ${WORK_DIR}/synth --out ${WORK_DIR}/limited ${fast})
+file(GLOB written ${WORK_DIR}/limited/*.yml.gz ${WORK_DIR}/limited/cascade.yml)
+if(NOT rc EQUAL 2 OR NOT out MATCHES "tarmac-train-cascade: error: cannot write .*: file too large" OR written)
+  message(FATAL_ERROR "train-cascade past the file-size limit (${rc}, wrote: ${written}):\n${out}")
+endif()
+# What an unfinished run left is not replaced without --force; a folder with a cascade.yml never is.
+file(WRITE ${WORK_DIR}/leftover/type.yml.gz "an earlier run's model")
+execute_process(COMMAND ${TRAIN_CASCADE} --data ${WORK_DIR}/synth --out ${WORK_DIR}/leftover ${fast} RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "type.yml.gz exists \\(from an earlier run\\?\\); give --force")
+  message(FATAL_ERROR "leftover model without --force (${rc}): ${err}")
+endif()
+expect_unchanged(${WORK_DIR}/leftover/type.yml.gz "an earlier run's model")
+execute_process(COMMAND ${TRAIN_CASCADE} --data ${WORK_DIR}/synth --out ${WORK_DIR}/cascade ${fast} --force RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "already holds a cascade")
+  message(FATAL_ERROR "--force must not replace a cascade (${rc}): ${err}")
+endif()
+
+# Undecodable frames in cascade evaluation, even a whole batch of them, are skipped and counted.
+file(COPY ${WORK_DIR}/synth/training_data_asphalt_quality ${WORK_DIR}/synth/training_data_type DESTINATION ${WORK_DIR}/damaged-rtk)
+execute_process(COMMAND sh -c "for n in 1 2 3; do head -c 900 '${WORK_DIR}/synth/training_data_type/paved/00000.jpg' > '${WORK_DIR}/damaged-rtk/training_data_asphalt_quality/01asphalt(Good)/cut'$n.jpg; done")
+run_ok("tarmac-eval --cascade (damaged frames)" ${EVAL} --cascade ${WORK_DIR}/cascade/cascade.yml --data ${WORK_DIR}/damaged-rtk --batch 1)
+expect_match("cascade with damaged frames" "${err}" "warning: skipped .*cut1.jpg: truncated JPEG")
+expect_match("cascade with damaged frames" "${out}" "of 30 frames" "Skipped 3 frames that could not be used")
+
+# Flags are checked before a cascade or model is loaded; fold errors name the class.
+execute_process(COMMAND ${EVAL} --cascade ${WORK_DIR}/missing.yml --data ${WORK_DIR}/synth --batch 0 RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--batch must be an integer in \\[1, 4096\\]")
+  message(FATAL_ERROR "--batch 0 must fail before loading (${rc}): ${err}")
+endif()
+execute_process(COMMAND ${EVAL} --cv 20 --data ${WORK_DIR}/synth/training_data_unpaved_quality ${fast} RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "class 01unpaved\\(Regular\\) has 10 distinct images")
+  message(FATAL_ERROR "--cv with too few images must name the class (${rc}): ${err}")
+endif()
+# Results printed to a full disk are a failure, not a silent success.
+execute_process(COMMAND ${EVAL} --model ${WORK_DIR}/cascade/type.yml.gz --data ${WORK_DIR}/synth/training_data_type --json
+                OUTPUT_FILE /dev/full RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "cannot write the standard output \\(disk full")
+  message(FATAL_ERROR "--json onto a full disk (${rc}): ${err}")
+endif()

@@ -66,3 +66,74 @@ expect_usage_errors(${PROGRAM} tarmac-train
   "--data ${data} --augment wild"
   "--data ${data} --recipe tf"
   "--data ${data} --bogus 1")
+
+# An existing --out is refused without --force, before any work.
+file(WRITE ${WORK_DIR}/users.yml.gz "the user's model")
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/users.yml.gz --iterations 1 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "users.yml.gz exists; give --force")
+  message(FATAL_ERROR "an existing --out must be refused without --force (${rc}): ${err}")
+endif()
+expect_unchanged(${WORK_DIR}/users.yml.gz "the user's model")
+
+# With --force, a run stopped inside its first epoch keeps the old model (and logs no epoch), and
+# a run whose writes fail says why and keeps it too. (A long epoch: the data linked 300 times.)
+foreach(class "01unpaved(Regular)" "02unpaved(Bad)")
+  file(MAKE_DIRECTORY "${WORK_DIR}/long/${class}")
+  file(GLOB images "${data}/${class}/*.jpg")
+  foreach(copy RANGE 1 300)
+    foreach(image IN LISTS images)
+      get_filename_component(name ${image} NAME)
+      file(CREATE_LINK ${image} "${WORK_DIR}/long/${class}/${copy}_${name}" SYMBOLIC)
+    endforeach()
+  endforeach()
+endforeach()
+run_with_signal(INT 4 ${PROGRAM} --data ${WORK_DIR}/long --out ${WORK_DIR}/users.yml.gz --force --log ${WORK_DIR}/stopped.csv --threads 2)
+if(NOT rc EQUAL 130 OR NOT out MATCHES "stopped before the first epoch finished: no model was written" OR EXISTS ${WORK_DIR}/stopped.csv)
+  message(FATAL_ERROR "Ctrl-C inside the first epoch must keep the old model and log nothing (${rc}):\n${out}")
+endif()
+expect_unchanged(${WORK_DIR}/users.yml.gz "the user's model")
+run_with_file_limit(20000 ${PROGRAM} --data ${data} --out ${WORK_DIR}/users.yml.gz --force --iterations 1 --augment none)
+if(NOT rc EQUAL 2 OR NOT out MATCHES "tarmac-train: error: cannot write .*users.yml.gz: file too large")
+  message(FATAL_ERROR "a model that cannot be written must fail with exit 2 and the reason (${rc}):\n${out}")
+endif()
+expect_unchanged(${WORK_DIR}/users.yml.gz "the user's model")
+expect_no_leftovers(${WORK_DIR})
+mount_small_disk(${WORK_DIR}/tiny-disk 64)
+if(small_disk_mounted)
+  execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/tiny-disk/m.yml.gz --iterations 1 --augment none
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  file(GLOB left ${WORK_DIR}/tiny-disk/*)
+  execute_process(COMMAND umount ${WORK_DIR}/tiny-disk)
+  if(NOT rc EQUAL 2 OR NOT e MATCHES "disk full \\(no space left on device\\)" OR left)
+    message(FATAL_ERROR "training onto a full disk (${rc}, left: ${left}):\n${o}\n${e}")
+  endif()
+endif()
+
+# Undecodable images (a truncated JPEG, junk), even a whole batch of them, are skipped once each
+# with a warning, and training goes on; symlink loops in the data are warnings too.
+file(COPY ${data}/ DESTINATION ${WORK_DIR}/damaged)
+execute_process(COMMAND sh -c "for n in 1 2 3; do head -c 1000 '${data}/01unpaved(Regular)/00000.jpg' > '${WORK_DIR}/damaged/01unpaved(Regular)/cut'$n.jpg; done")
+file(CREATE_LINK ${WORK_DIR}/damaged/loop-b ${WORK_DIR}/damaged/loop-a SYMBOLIC)
+file(CREATE_LINK ${WORK_DIR}/damaged/loop-a ${WORK_DIR}/damaged/loop-b SYMBOLIC)
+execute_process(COMMAND ${PROGRAM} --data ${WORK_DIR}/damaged --out ${WORK_DIR}/damaged.yml --epochs 2 --batch 1 --augment none --seed 4
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REGEX MATCHALL "warning: skipped [^\n]*cut1.jpg" cut1 "${err}")
+list(LENGTH cut1 cut1_warnings)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "cut2.jpg: truncated JPEG" OR NOT err MATCHES "loop-a: Too many levels of symbolic links"
+   OR NOT out MATCHES "Training Epoch 2" OR cut1_warnings GREATER 1)
+  message(FATAL_ERROR "undecodable images must be skipped, once each (${rc}):\n${out}\n${err}")
+endif()
+
+# --val 0: no validation figures pretending to be zero; the last epoch is kept.
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/noval.yml --val 0 --epochs 2 --augment none
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR out MATCHES "Validation Accuracy" OR NOT out MATCHES "Training Epoch 2 --- Training Accuracy: +[0-9.]+% \\(no validation split\\)"
+   OR NOT out MATCHES "Kept the last epoch, 2")
+  message(FATAL_ERROR "--val 0 (${rc}):\n${out}\n${err}")
+endif()
+
+# Messages: a rate of 0 is outside (0, 10], said in plain numbers.
+execute_process(COMMAND ${PROGRAM} --data ${data} --lr 0 RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT err MATCHES "--lr must be a number in \\(0, 10\\], got '0'")
+  message(FATAL_ERROR "--lr 0: ${err}")
+endif()

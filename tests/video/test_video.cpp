@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <map>
 #include <set>
 
 #include <opencv2/imgcodecs.hpp>
@@ -12,6 +13,8 @@
 
 #include <tarmac/surface/overlay.hpp>
 #include <tarmac/video.hpp>
+
+#include "../failing_disk.hpp"
 
 namespace fs = std::filesystem;
 using namespace tarmac;
@@ -84,22 +87,55 @@ TEST_CASE("frame_source: a folder in natural order, unreadable images skipped, o
   CHECK(source.resized() == 1);
 }
 
-TEST_CASE("frame_source: printf sequences start at 0 to 4 and run to the first gap") {
+TEST_CASE("frame_source: printf sequences in numeric order; a gap is reported, counted and read past") {
   temp_folder dir;
-  for (int n : {1, 2, 3, 5}) cv::imwrite((dir.path / cv::format("f%04d.png", n)).string(), numbered(n));
+  for (int n : {1, 2, 3, 7, 8, 12}) cv::imwrite((dir.path / cv::format("f%04d.png", n)).string(), numbered(n));
+  cv::imwrite((dir.path / "f12.png").string(), numbered(1));     // not this pattern's name for 12
+  cv::imwrite((dir.path / "f00004.png").string(), numbered(1));  // nor for 4
   video::frame_source source((dir.path / "f%04d.png").string());
   CHECK(source.source_kind() == video::frame_source::kind::sequence);
+  CHECK(source.count() == 6);
   std::vector<std::string> seen;
   std::vector<std::size_t> numbers;
   while (auto f = source.next()) seen.push_back(f->name), numbers.push_back(f->source_index);
-  CHECK(seen == std::vector<std::string>{"f0001.png", "f0002.png", "f0003.png"});
-  CHECK(numbers == std::vector<std::size_t>{1, 2, 3});  // the file's number, for truth files keyed by it
-  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "g%04d.png").string()), doctest::Contains("no file for index 0 to 4"), io_error);
+  CHECK(seen == std::vector<std::string>{"f0001.png", "f0002.png", "f0003.png", "f0007.png", "f0008.png", "f0012.png"});
+  CHECK(numbers == std::vector<std::size_t>{1, 2, 3, 7, 8, 12});  // the file's number, for truth files keyed by it
+  REQUIRE(source.skipped().size() == 2);
+  CHECK(source.skipped()[0].name.ends_with("f0004.png to " + (dir.path / "f0006.png").string()));
+  CHECK(source.skipped()[0].reason.find("gap") != std::string::npos);
+  CHECK(source.skipped()[0].frames == 3);
+  CHECK(source.skipped()[1].frames == 3);  // 9 to 11
+  CHECK(source.skipped_frames() == 6);
+  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "g%04d.png").string()), doctest::Contains("no file matches"), io_error);
+  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "none" / "g%04d.png").string()), doctest::Contains("does not exist"), io_error);
   CHECK_THROWS_AS(video::frame_source((dir.path / "f%s.png").string()), invalid_argument);
   CHECK_THROWS_AS(video::frame_source((dir.path / "f%d%d.png").string()), invalid_argument);
   CHECK_THROWS_AS(video::frame_source((dir.path / "f%n.png").string()), invalid_argument);
+  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "f%999d.png").string()), doctest::Contains("at most 20 digits"), invalid_argument);
+  CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "run%d" / "f.png").string()), doctest::Contains("in the file name"), invalid_argument);
+  // %d without a width: "12" is 12, "012" is not a name printf gives.
+  video::frame_source plain((dir.path / "f%d.png").string());
+  CHECK(names(plain) == std::vector<std::string>{"f12.png"});
 }
 
+TEST_CASE("frame_source: truncated JPEGs, symlink loops and dangling links are skipped and named") {
+  temp_folder dir;
+  for (int n = 0; n < 3; ++n) cv::imwrite((dir.path / cv::format("%d.jpg", n)).string(), numbered(n, {160, 120}));
+  std::vector<unsigned char> jpeg;
+  cv::imencode(".jpg", numbered(5, {160, 120}), jpeg);
+  std::ofstream((dir.path / "1.jpg"), std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()), std::streamsize(jpeg.size() * 2 / 3));
+  fs::create_symlink(dir.path / "loop-b.png", dir.path / "loop-a.png");
+  fs::create_symlink(dir.path / "loop-a.png", dir.path / "loop-b.png");
+  fs::create_symlink(dir.path / "gone.png", dir.path / "3.png");
+  video::frame_source source(dir.path.string());
+  CHECK(names(source) == std::vector<std::string>{"0.jpg", "2.jpg"});
+  std::map<std::string, std::string> why;
+  for (const auto& s : source.skipped()) why[fs::path(s.name).filename().string()] = s.reason;
+  CHECK(why["1.jpg"].find("truncated JPEG") != std::string::npos);
+  CHECK(why["3.png"] == "a symlink to nothing");
+  CHECK(why["loop-a.png"].find("symbolic links") != std::string::npos);
+  CHECK(source.skipped_frames() == 4);
+}
 TEST_CASE("frame_source: videos, and missing or unreadable inputs are io_error") {
   temp_folder dir;
   {
@@ -119,7 +155,7 @@ TEST_CASE("frame_source: videos, and missing or unreadable inputs are io_error")
   fs::create_directories(dir.path / "bad");
   write(dir.path / "bad" / "1.png", "x");
   video::frame_source bad((dir.path / "bad").string());
-  CHECK_THROWS_WITH_AS(bad.next(), doctest::Contains("none of its 1 images could be read"), io_error);
+  CHECK_THROWS_WITH_AS(bad.next(), doctest::Contains("none of its 1 images could be used"), io_error);
 }
 
 TEST_CASE("avi_writer: nothing under the final name until finish(); bad outputs fail at once") {
@@ -128,6 +164,7 @@ TEST_CASE("avi_writer: nothing under the final name until finish(); bad outputs 
   write(out, "the user's previous video");
   {
     video::avi_writer writer(out, 15);
+    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);  // no temporary yet
     writer.write(numbered(1));
     CHECK_THROWS_AS(writer.write(numbered(2, {32, 32})), invalid_argument);
   }  // abandoned: the temporary is removed, the old file untouched
@@ -137,9 +174,110 @@ TEST_CASE("avi_writer: nothing under the final name until finish(); bad outputs 
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
   CHECK_THROWS_AS(video::avi_writer(dir.path / "out.mp4", 15), invalid_argument);
   CHECK_THROWS_AS(video::avi_writer(dir.path / "no" / "out.avi", 15), io_error);
+  fs::create_directories(dir.path / "folder.avi");
+  CHECK_THROWS_WITH_AS(video::avi_writer(dir.path / "folder.avi", 15), doctest::Contains("it is a folder"), io_error);
   CHECK_THROWS_AS(video::avi_writer(out, 0), invalid_argument);
   video::avi_writer empty(dir.path / "empty.avi", 15);
   CHECK_THROWS_AS(empty.finish(), invalid_argument);
+}
+
+// Every frame of an AVI through one OpenCV backend.
+std::vector<cv::Mat> read_back(const fs::path& path, int backend) {
+  cv::VideoCapture capture(path.string(), backend);
+  REQUIRE(capture.isOpened());
+  std::vector<cv::Mat> frames;
+  for (cv::Mat f; capture.read(f);) frames.push_back(f.clone());
+  return frames;
+}
+
+TEST_CASE("avi_writer: FFmpeg and OpenCV's own reader play it back, across OpenDML parts too") {
+  temp_folder dir;
+  for (const std::uint64_t part_limit : {std::uint64_t{1} << 30, std::uint64_t{1} << 16}) {
+    CAPTURE(part_limit);
+    const fs::path out = dir.path / "drive.avi";
+    fs::remove(out);
+    std::mt19937 rng(3);
+    std::vector<cv::Mat> written;
+    video::avi_writer writer(out, 29.97, {.jpeg_quality = 95, .part_limit = part_limit});
+    for (int n = 0; n < 40; ++n) {  // noise, so that each frame takes several KiB and 64 KiB parts hold a few
+      cv::Mat f(120, 160, CV_8UC3);
+      cv::randu(f, 0, 255);
+      cv::rectangle(f, {n * 3, 10}, {n * 3 + 20, 60}, cv::Scalar(255, 255, 255), cv::FILLED);
+      written.push_back(f);
+      writer.write(f);
+    }
+    writer.finish();
+    // OpenCV's own reader stops after the first part (it does not read OpenDML's AVIX parts), so
+    // it is checked on the single-part video; FFmpeg, which frame_source tries first, reads all.
+    for (int backend : {cv::CAP_FFMPEG, cv::CAP_OPENCV_MJPEG}) {
+      if (backend == cv::CAP_OPENCV_MJPEG && part_limit < (std::uint64_t{1} << 30)) continue;
+      CAPTURE(backend);
+      const auto frames = read_back(out, backend);
+      REQUIRE(frames.size() == written.size());
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        cv::Mat a, b;
+        cv::GaussianBlur(frames[i], a, {9, 9}, 3);  // JPEG noise averages out; a wrong frame does not
+        cv::GaussianBlur(written[i], b, {9, 9}, 3);
+        CHECK(cv::norm(a, b, cv::NORM_L1) / double(a.total() * 3) < 4);
+      }
+    }
+    cv::VideoCapture capture(out.string(), cv::CAP_FFMPEG);
+    CHECK(capture.get(cv::CAP_PROP_FPS) == doctest::Approx(29.97).epsilon(1e-3));
+    CHECK(capture.get(cv::CAP_PROP_FRAME_COUNT) == 40);
+  }
+}
+
+TEST_CASE("avi_writer: a failed write (full disk, size limit) keeps the old video and leaves no temporary") {
+  auto fill = [](const fs::path& out) {
+    video::avi_writer writer(out, 15);
+    for (int n = 0; n < 200; ++n) {
+      cv::Mat f(240, 320, CV_8UC3);
+      cv::randu(f, 0, 255);
+      writer.write(f);
+    }
+    writer.finish();
+  };
+  {
+    temp_folder dir;
+    write(dir.path / "out.avi", "old");
+    {
+      file_size_limit limit(256 * 1024);
+      CHECK_THROWS_WITH_AS(fill(dir.path / "out.avi"), doctest::Contains("file too large"), io_error);
+    }
+    std::ifstream old(dir.path / "out.avi");
+    CHECK(std::string(std::istreambuf_iterator<char>(old), {}) == "old");
+    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
+  }
+  small_filesystem disk(512);
+  if (!disk.mounted) return;
+  write(disk.path / "out.avi", "old");
+  CHECK_THROWS_WITH_AS(fill(disk.path / "out.avi"), doctest::Contains("disk full"), io_error);
+  std::ifstream old(disk.path / "out.avi");
+  CHECK(std::string(std::istreambuf_iterator<char>(old), {}) == "old");
+  CHECK(std::distance(fs::directory_iterator(disk.path), fs::directory_iterator{}) == 1);
+}
+
+TEST_CASE("frame_source: a video that stops decoding early counts the frames it lost") {
+  temp_folder dir;
+  {
+    video::avi_writer writer(dir.path / "whole.avi", 10);
+    for (int n = 0; n < 30; ++n) {
+      cv::Mat f(96, 128, CV_8UC3);
+      cv::randu(f, 0, 255);
+      writer.write(f);
+    }
+    writer.finish();
+  }
+  std::ifstream in(dir.path / "whole.avi", std::ios::binary);
+  const std::string bytes(std::istreambuf_iterator<char>(in), {});
+  std::ofstream(dir.path / "cut.avi", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  video::frame_source source((dir.path / "cut.avi").string());
+  const std::size_t read = names(source).size();
+  CHECK(read > 5);
+  CHECK(read < 25);
+  REQUIRE(source.skipped().size() == 1);
+  CHECK(source.skipped()[0].reason.find("decoding stopped at frame") != std::string::npos);
+  CHECK(source.skipped_frames() == 30 - read);
 }
 
 TEST_CASE("overlay: a white panel top-left whose size follows the frame height, labels in RTK colours") {
@@ -204,29 +342,63 @@ TEST_CASE("annotate: every readable frame classified, drawn and written in order
 
 TEST_CASE("annotate: a failure in a stage stops the pipeline and reaches the caller") {
   temp_folder dir;
-  for (int n = 0; n < 10; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n, {64, 8}));
+  for (int n = 0; n < 40; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n));
+  struct failing_model : coded_model {
+    int calls = 0;
+    xt::xtensor<float, 2> predict(const xt::xtensor<float, 4>& inputs) {
+      if (++calls == 3) throw format_error("the model broke on its third batch");
+      return coded_model::predict(inputs);
+    }
+  };
+  failing_model type;
+  type.names = {{"asphalt", "asphalt"}, {"paved", "paved"}};
+  surface::basic_cascade<failing_model> cascade(type, {std::nullopt, std::nullopt});
+  video::frame_source source(dir.path.string());
+  video::avi_writer writer(dir.path / "out.avi", 15);
+  CHECK_THROWS_WITH_AS(video::annotate(source, cascade, writer, {.batch = 4}), doctest::Contains("third batch"), format_error);
+}
+
+TEST_CASE("annotate: frames too small for the ROI are skipped and named; the first usable frame sets the size") {
+  temp_folder dir;
+  cv::imwrite((dir.path / "000.png").string(), numbered(0, {1, 1}));  // a 1x1 first frame
+  for (int n = 1; n < 6; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n, n == 3 ? cv::Size(64, 8) : cv::Size(64, 48)));
   coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
-  type.rule = {0.5, 0, 20};  // the frames are too short for this ROI
+  type.rule = {0.5, 0, 20};
   surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
   video::frame_source source(dir.path.string());
   video::avi_writer writer(dir.path / "out.avi", 15);
-  CHECK_THROWS_WITH_AS(video::annotate(source, cascade, writer, {}), doctest::Contains("too small"), invalid_argument);
+  const auto summary = video::annotate(source, cascade, writer, {.batch = 2});
+  writer.finish();
+  CHECK(summary.frames == 4);
+  CHECK(summary.skipped == 2);
+  REQUIRE(source.skipped().size() == 2);
+  CHECK(source.skipped()[0].name == "000.png");
+  CHECK(source.skipped()[0].reason.find("1x1 frame is too small for the ROI") != std::string::npos);
+  CHECK(source.skipped()[1].name == "003.png");
+  CHECK(source.frame_size() == cv::Size(64, 48));
+  // No frame at all fits: an error that says why, not an empty video.
+  video::frame_source tiny(dir.path.string());
+  type.rule = {0.5, 0, 100};
+  surface::basic_cascade<coded_model> strict(type, {std::nullopt, std::nullopt});
+  video::avi_writer unused(dir.path / "none.avi", 15);
+  CHECK_THROWS_WITH_AS(video::annotate(tiny, strict, unused, {}),
+                       doctest::Contains("the models' ROI (rows [round(h*0.5)+0, h-100)) fits none of the frames (000.png: a 1x1 frame"),
+                       invalid_argument);
 }
 
-TEST_CASE("annotate: a stop request ends reading; nothing is finished under the output name") {
+TEST_CASE("annotate: a stop request ends reading; no temporary is created, nothing is written") {
   temp_folder dir;
   for (int n = 0; n < 6; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n));
   coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
   surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
   video::frame_source source(dir.path.string());
-  const std::atomic<bool> stop{true};
+  const auto files = [&] { return std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}); };
+  const auto before = files();
   {
     video::avi_writer writer(dir.path / "out.avi", 15);
-    const auto summary = video::annotate(source, cascade, writer, {.batch = 2, .stop = &stop});
+    const auto summary = video::annotate(source, cascade, writer, {.batch = 2, .stop = [] { return true; }});
     CHECK(summary.frames == 0);
-  }  // never finished: the temporary goes, no out.avi appears
-  CHECK_FALSE(fs::exists(dir.path / "out.avi"));
-  std::size_t files = 0;
-  for (const auto& e : fs::directory_iterator(dir.path)) files += e.path().extension() == ".avi";
-  CHECK(files == 0);
+    CHECK(files() == before);  // the writer had nothing to write, so it created nothing
+  }
+  CHECK(files() == before);
 }

@@ -20,6 +20,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "tarmac/core/error.hpp"
+#include "tarmac/core/files.hpp"
 #include "tarmac/core/labels.hpp"
 
 namespace tarmac::data {
@@ -34,6 +35,7 @@ struct sample {
 struct skipped_file {
   std::filesystem::path path;
   std::string reason;
+  bool too_small_for_roi = false;  // readable, but smaller than the region of interest needs
 };
 
 // "01asphalt(Good)" -> "asphalt (good)": drop a numeric ordering prefix, put the
@@ -53,24 +55,18 @@ class folder_dataset {
  public:
   explicit folder_dataset(const std::filesystem::path& root) {
     namespace fs = std::filesystem;
-    std::error_code ec;
-    if (!fs::is_directory(root, ec)) throw io_error("data set root " + root.string() + " is not a readable folder");
-    std::vector<fs::path> folders;
-    for (const auto& entry : fs::directory_iterator(root, ec))
-      if (entry.is_directory()) folders.push_back(entry.path());
-    if (ec) throw io_error("cannot list " + root.string() + ": " + ec.message());
-    std::sort(folders.begin(), folders.end());
-    if (folders.empty()) throw invalid_argument("data set root " + root.string() + " has no class folders");
-    for (const fs::path& folder : folders) {
+    const folder_listing top = list_folder(root, "data set root");
+    for (const auto& p : top.problems) skipped_.push_back({p.path, p.reason});
+    if (top.folders.empty()) throw invalid_argument("data set root " + root.string() + " has no class folders");
+    for (const fs::path& folder : top.folders) {
       const std::size_t label = classes_.size();
       classes_.push_back({folder.filename().string(), display_label(folder.filename().string())});
-      std::vector<fs::path> files;
-      for (const auto& entry : fs::directory_iterator(folder, ec))
-        if (entry.is_regular_file()) files.push_back(entry.path());
-      std::sort(files.begin(), files.end());
+      const folder_listing inside = list_folder(folder, "class folder");
+      for (const auto& p : inside.problems) skipped_.push_back({p.path, p.reason});
       std::size_t readable = 0;
-      for (const fs::path& file : files) {
-        if (fs::file_size(file, ec) == 0) {
+      for (const fs::path& file : inside.files) {
+        std::error_code ec;
+        if (fs::file_size(file, ec) == 0 && !ec) {
           skipped_.push_back({file, "empty file"});
         } else if (!cv::haveImageReader(file.string())) {
           skipped_.push_back({file, "not an image format OpenCV can read"});
@@ -253,16 +249,17 @@ inline std::vector<std::vector<std::size_t>> identical_files(const std::vector<s
 // folds after a seeded shuffle, so every fold has each class's share (within one sample).
 // Samples of one group (e.g. identical_files) stay in one fold, so a frame is never trained on
 // and tested at once; a group counts for the class of its first member.
-inline std::vector<std::vector<std::size_t>> stratified_folds(const std::vector<sample>& samples, std::size_t classes,
-                                                              std::size_t folds, std::uint64_t seed = 1,
+inline std::vector<std::vector<std::size_t>> stratified_folds(const std::vector<sample>& samples,
+                                                              const std::vector<class_info>& classes, std::size_t folds,
+                                                              std::uint64_t seed = 1,
                                                               const std::vector<std::vector<std::size_t>>& groups = {}) {
   if (folds < 2) throw invalid_argument("stratified_folds: need at least 2 folds, got " + std::to_string(folds));
   const auto units = detail::units(samples, all_indices(samples), groups, "stratified_folds");
-  const auto by_class = detail::shuffled_by_class(samples, classes, detail::keys(units), seed, "stratified_folds");
-  for (std::size_t c = 0; c < classes; ++c)
+  const auto by_class = detail::shuffled_by_class(samples, classes.size(), detail::keys(units), seed, "stratified_folds");
+  for (std::size_t c = 0; c < classes.size(); ++c)
     if (by_class[c].size() < folds)
-      throw invalid_argument("stratified_folds: class " + std::to_string(c) + " has " + std::to_string(by_class[c].size()) +
-                             " distinct samples (identical files count once), fewer than the " + std::to_string(folds) +
+      throw invalid_argument("class " + classes[c].id + " has " + std::to_string(by_class[c].size()) +
+                             " distinct images (identical files count once), fewer than the " + std::to_string(folds) +
                              " folds");
   std::vector<std::vector<std::size_t>> out(folds);
   std::size_t next = 0;  // continue the deal across classes so fold sizes differ by at most one

@@ -16,12 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "tarmac/core/error.hpp"
 #include "tarmac/data/dataset.hpp"
 #include "tarmac/image/augment.hpp"
+#include "tarmac/image/io.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/image/tensor.hpp"
 
@@ -87,17 +87,20 @@ class batch_loader {
   std::size_t items() const { return work_.size(); }
 
   // The next batch in order, or nothing at the end of the epoch. The returned batch stays
-  // valid until the next call.
+  // valid until the next call. A batch whose every file failed to decode is passed over: a
+  // caller never sees an empty batch.
   const batch* next() {
     std::unique_lock lock(mutex_);
-    if (current_) free_.push_back(std::move(current_));
-    changed_.notify_all();
-    if (delivered_ == batches_) return nullptr;
-    changed_.wait(lock, [&] { return ready_.count(delivered_) > 0 || error_; });
-    if (error_) std::rethrow_exception(error_);
-    current_ = std::move(ready_[delivered_]);
-    ready_.erase(delivered_++);
-    return current_.get();
+    for (;;) {
+      if (current_) free_.push_back(std::move(current_));
+      changed_.notify_all();
+      if (delivered_ == batches_) return nullptr;
+      changed_.wait(lock, [&] { return ready_.count(delivered_) > 0 || error_; });
+      if (error_) std::rethrow_exception(error_);
+      current_ = std::move(ready_[delivered_]);
+      ready_.erase(delivered_++);
+      if (current_->size > 0) return current_.get();
+    }
   }
 
   // Files that failed to decode during this epoch (reported, their rows left out).
@@ -160,20 +163,33 @@ class batch_loader {
     const std::size_t first = index * options_.batch_size, last = std::min(work_.size(), first + options_.batch_size);
     for (std::size_t k = first; k < last; ++k) {
       const sample& s = samples_[work_[k].sample];
+      // One bad file (unreadable, or too small for the ROI) is reported and left out, not fatal.
+      std::string reason;
+      bool too_small = false;
       try {
-        const cv::Mat frame = cv::imread(s.path.string(), cv::IMREAD_COLOR);
-        if (frame.empty()) throw io_error("cannot be decoded");
-        cv::Mat view = image::crop_roi(frame, options_.roi);
-        if (options_.view_mode == views::rtk_three && work_[k].view > 0)
-          view = work_[k].view == 1 ? image::brighten_hsv(view) : image::adjust_gamma(view);
-        if (!options_.augment.empty()) {
-          image::random_engine rng(options_.seed ^ (epoch_ << 40) ^ (k * 0x9E3779B97F4A7C15ull));
-          view = options_.augment(view, rng);
+        const cv::Mat frame = image::read_image(s.path, reason);
+        cv::Rect area;
+        if (!frame.empty()) try {
+            area = options_.roi.rect(frame.size());
+          } catch (const invalid_argument& e) {
+            reason = e.what(), too_small = true;
+          }
+        if (reason.empty()) {
+          cv::Mat view = frame(area);
+          if (options_.view_mode == views::rtk_three && work_[k].view > 0)
+            view = work_[k].view == 1 ? image::brighten_hsv(view) : image::adjust_gamma(view);
+          if (!options_.augment.empty()) {
+            image::random_engine rng(options_.seed ^ (epoch_ << 40) ^ (k * 0x9E3779B97F4A7C15ull));
+            view = options_.augment(view, rng);
+          }
+          image::to_tensor_into(view, b.images, b.size);
         }
-        image::to_tensor_into(view, b.images, b.size);
-      } catch (const error& e) {  // one bad frame (unreadable, too small) is reported, not fatal
+      } catch (const error& e) {
+        reason = e.what();
+      }
+      if (!reason.empty()) {
         std::lock_guard lock(mutex_);
-        failures_.push_back({s.path, e.what()});
+        failures_.push_back({s.path, reason, too_small});
         continue;
       }
       ++b.size;

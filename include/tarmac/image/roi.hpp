@@ -2,6 +2,7 @@
 // The region of interest of the RTK method: the lower half of the frame without its bottom
 // rows (the top half is sky and scenery, the bottom rows may show the car's hood).
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include <opencv2/core.hpp>
@@ -24,11 +25,23 @@ struct roi_rule {
     const int top = static_cast<int>(std::nearbyint(frame.height * top_fraction)) + top_offset;
     const int bottom = frame.height - bottom_margin;
     if (frame.width <= 0 || top < 0 || bottom <= top)
-      throw invalid_argument("roi_rule: a " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
-                             " frame is too small for rows [round(h*" + std::to_string(top_fraction) + ")" +
-                             (top_offset < 0 ? "" : "+") + std::to_string(top_offset) + ", h-" +
-                             std::to_string(bottom_margin) + ")");
+      throw invalid_argument("a " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
+                             " frame is too small for the ROI " + to_string());
     return {0, top, frame.width, bottom - top};
+  }
+
+  // Whether some frame size gives a non-empty ROI: false for rules such as "from the bottom row
+  // down", which only a damaged or hand-edited model file holds.
+  bool fits_some_frame() const {
+    return top_fraction >= 0 && top_fraction <= 1 && bottom_margin >= 0 && (top_fraction < 1 || top_offset < -bottom_margin) &&
+           (top_fraction > 0 || top_offset >= 0);
+  }
+
+  // "rows [round(h*0.5)-5, h-50)"
+  std::string to_string() const {
+    char text[96];
+    std::snprintf(text, sizeof text, "rows [round(h*%g)%+d, h-%d)", top_fraction, top_offset, bottom_margin);
+    return text;
   }
 };
 

@@ -217,10 +217,7 @@ struct cascade_description {
 inline constexpr int cascade_format_version = 1;
 
 inline void write_cascade_file(const std::filesystem::path& path, const cascade_description& d) {
-  write_atomically(path, [&](const std::filesystem::path& temporary) {
-    cv::FileStorage fs;
-    if (!fs.open(temporary.string(), cv::FileStorage::WRITE | cv::FileStorage::FORMAT_YAML))
-      throw io_error("cannot write cascade file " + path.string());
+  detail::write_file_storage(path, cv::FileStorage::FORMAT_YAML, [&](cv::FileStorage& fs) {
     auto entry = [&](const cascade_entry& e) {
       fs << "{";
       if (!e.type.empty()) fs << "type" << e.type;
@@ -231,7 +228,6 @@ inline void write_cascade_file(const std::filesystem::path& path, const cascade_
     fs << "quality_models" << "[";
     for (const cascade_entry& e : d.quality_models) entry(e);
     fs << "]";
-    fs.release();
   });
 }
 

@@ -16,6 +16,7 @@
 
 #include "tarmac/core/error.hpp"
 #include "tarmac/core/files.hpp"
+#include "tarmac/core/gzip.hpp"
 #include "tarmac/core/labels.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/nn/shape.hpp"
@@ -77,6 +78,17 @@ inline std::string shape_text(const std::vector<std::size_t>& shape) {
   return s + "]";
 }
 
+// Class ids name folders and cascade slots: each must be non-empty and unique.
+inline void check_class_ids(const std::vector<class_info>& classes, const std::string& where) {
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    if (classes[i].id.empty()) throw invalid_argument(where + "class " + std::to_string(i) + " has an empty id");
+    for (std::size_t j = 0; j < i; ++j)
+      if (classes[j].id == classes[i].id)
+        throw invalid_argument(where + "classes " + std::to_string(j) + " and " + std::to_string(i) + " have the same id '" +
+                               classes[i].id + "'");
+  }
+}
+
 inline int storage_format(const std::filesystem::path& path) {
   std::string name = path.filename().string();
   if (name.size() > 3 && name.ends_with(".gz")) name.resize(name.size() - 3);
@@ -87,45 +99,58 @@ inline int storage_format(const std::filesystem::path& path) {
 
 }  // namespace detail
 
+namespace detail {
+
+// Fills a FileStorage in memory and writes its text through the checked atomic writer,
+// gzip-compressed when the name ends in .gz: OpenCV's own file output does not report failed
+// writes. OpenCV's exceptions while filling become io_error naming the file.
+template <class Fill>
+void write_file_storage(const std::filesystem::path& path, int format, Fill&& fill) {
+  std::string text;
+  try {
+    cv::FileStorage fs(".yml", cv::FileStorage::WRITE | cv::FileStorage::MEMORY | format);
+    fill(fs);
+    text = fs.releaseAndGetString();
+  } catch (const cv::Exception& e) {
+    throw io_error("cannot write " + path.string() + ": " + e.what());
+  }
+  write_atomically(path, [&](output_file& file) { file.write(path.string().ends_with(".gz") ? gzip(text) : text); });
+}
+
+}  // namespace detail
+
 template <class Net>
 void save_model(const std::filesystem::path& path, Net& net, const model_metadata& meta) {
   const int format = detail::storage_format(path);
   if (meta.classes.size() != Net::classes)
     throw invalid_argument("save_model: " + std::to_string(meta.classes.size()) + " class names for a network with " +
                            std::to_string(Net::classes) + " outputs");
-  write_atomically(path, [&](const std::filesystem::path& temporary) {
-    cv::FileStorage fs;
-    try {
-      if (!fs.open(temporary.string(), cv::FileStorage::WRITE | format))
-        throw io_error("cannot write " + path.string() + ": cannot open " + temporary.string());
-      using shape = typename Net::input_shape;
-      fs << "format" << "tarmac-model" << "version" << model_format_version;
-      fs << "layout" << "NHWC" << "channel_order" << "BGR" << "resize" << "bilinear" << "scale" << 1.0 / 255.0;
-      fs << "input" << std::vector<int>{int(shape::height), int(shape::width), int(shape::channels)};
-      fs << "roi" << "{" << "top_fraction" << meta.roi.top_fraction << "top_offset" << meta.roi.top_offset
-         << "bottom_margin" << meta.roi.bottom_margin << "}";
-      fs << "classes" << "[";
-      for (const class_info& c : meta.classes) fs << "{" << "id" << c.id << "label" << c.label << "}";
-      fs << "]";
-      fs << "notes" << meta.notes;
-      fs << "architecture" << "[";
-      for (const nn::layer_spec& l : Net::architecture()) {
-        std::vector<int> arguments(l.arguments.begin(), l.arguments.end()), output(l.output.begin(), l.output.end());
-        fs << "{" << "kind" << l.kind << "arguments" << arguments << "output" << output << "}";
-      }
-      fs << "]";
-      fs << "parameters" << "[";
-      net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape,
-                                 auto values) {
-        const std::vector<int> dims(shape.begin(), shape.end());
-        const std::vector<float> data(values.begin(), values.end());
-        fs << "{" << "layer" << int(layer) << "name" << name << "shape" << dims << "data" << data << "}";
-      });
-      fs << "]";
-      fs.release();
-    } catch (const cv::Exception& e) {
-      throw io_error("cannot write " + path.string() + ": " + e.what());
+  detail::check_class_ids(meta.classes, "save_model: ");
+  detail::write_file_storage(path, format, [&](cv::FileStorage& fs) {
+    using shape = typename Net::input_shape;
+    fs << "format" << "tarmac-model" << "version" << model_format_version;
+    fs << "layout" << "NHWC" << "channel_order" << "BGR" << "resize" << "bilinear" << "scale" << 1.0 / 255.0;
+    fs << "input" << std::vector<int>{int(shape::height), int(shape::width), int(shape::channels)};
+    fs << "roi" << "{" << "top_fraction" << meta.roi.top_fraction << "top_offset" << meta.roi.top_offset
+       << "bottom_margin" << meta.roi.bottom_margin << "}";
+    fs << "classes" << "[";
+    for (const class_info& c : meta.classes) fs << "{" << "id" << c.id << "label" << c.label << "}";
+    fs << "]";
+    fs << "notes" << meta.notes;
+    fs << "architecture" << "[";
+    for (const nn::layer_spec& l : Net::architecture()) {
+      std::vector<int> arguments(l.arguments.begin(), l.arguments.end()), output(l.output.begin(), l.output.end());
+      fs << "{" << "kind" << l.kind << "arguments" << arguments << "output" << output << "}";
     }
+    fs << "]";
+    fs << "parameters" << "[";
+    net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape,
+                               auto values) {
+      const std::vector<int> dims(shape.begin(), shape.end());
+      const std::vector<float> data(values.begin(), values.end());
+      fs << "{" << "layer" << int(layer) << "name" << name << "shape" << dims << "data" << data << "}";
+    });
+    fs << "]";
   });
 }
 
@@ -144,10 +169,17 @@ inline cv::FileStorage parse_model_file(const std::filesystem::path& path) {
   if (version != model_format_version)
     throw format_error(where(path) + "format version " + std::to_string(version) + ", this build reads version " +
                        std::to_string(model_format_version));
-  for (const auto& [key, expected] : {std::pair<const char*, const char*>{"layout", "NHWC"}, {"channel_order", "BGR"}}) {
+  // The preprocessing this build applies; a file that asks for another is refused, not run wrongly.
+  for (const auto& [key, expected] :
+       {std::pair<const char*, const char*>{"layout", "NHWC"}, {"channel_order", "BGR"}, {"resize", "bilinear"}}) {
     const std::string found = child(root, key, path, cv::FileNode::STRING).string();
-    if (found != expected) throw format_error(where(path) + key + " is " + found + ", expected " + expected);
+    if (found != expected)
+      throw format_error(where(path) + key + " is '" + found + "'; this build reads only '" + expected + "'");
   }
+  const double scale = number<double>(child(root, "scale", path, cv::FileNode::REAL), "scale", path);
+  if (!(std::abs(scale * 255.0 - 1.0) < 1e-6))
+    throw format_error(where(path) + "scale is " + std::to_string(scale) +
+                       "; this build scales 8-bit pixels by 1/255 (0.00392157) only");
   return fs;
 }
 
@@ -212,12 +244,19 @@ model_metadata read_model(const cv::FileNode& root, const std::filesystem::path&
     if (!c.isMap()) throw format_error(where(path) + "a class entry is not a map");
     meta.classes.push_back({child(c, "id", path, cv::FileNode::STRING).string(), child(c, "label", path, cv::FileNode::STRING).string()});
   }
+  try {
+    check_class_ids(meta.classes, where(path));
+  } catch (const invalid_argument& e) {
+    throw format_error(e.what());
+  }
   const cv::FileNode roi = child(root, "roi", path, cv::FileNode::MAP);
   meta.roi.top_fraction = detail::number<double>(child(roi, "top_fraction", path, cv::FileNode::REAL), "roi top_fraction", path);
   meta.roi.top_offset = detail::number<int>(child(roi, "top_offset", path, cv::FileNode::INT), "roi top_offset", path);
   meta.roi.bottom_margin = detail::number<int>(child(roi, "bottom_margin", path, cv::FileNode::INT), "roi bottom_margin", path);
   if (!(meta.roi.top_fraction >= 0 && meta.roi.top_fraction <= 1) || meta.roi.bottom_margin < 0)
     throw format_error(where(path) + "roi is out of range");
+  if (!meta.roi.fits_some_frame())
+    throw format_error(where(path) + "its roi (" + meta.roi.to_string() + ") selects no rows of any frame");
   if (const cv::FileNode notes = root["notes"]; notes.isString()) meta.notes = notes.string();
 
   // Parameters: every tensor in order, shapes and sizes checked, into a copy first.

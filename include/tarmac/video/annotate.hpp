@@ -3,6 +3,7 @@
 // calling thread runs the cascade on each batch (the networks use their own thread pools), and
 // a writer thread draws the overlay and encodes the video. Bounded queues between the stages
 // keep memory flat and let decoding, inference and encoding overlap.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -27,11 +28,11 @@ struct annotate_options {
   std::size_t batch = 16;
   double smoothing = 0;  // exponential moving average of the probabilities over frames (0 = off)
   bool show_roi = false;
-  const std::atomic<bool>* stop = nullptr;  // when set (e.g. by Ctrl-C), reading ends at the next frame
+  std::function<bool()> stop{};  // polled before each frame is read; true (e.g. after Ctrl-C) ends reading
 };
 
 struct annotate_summary {
-  std::size_t frames = 0, skipped = 0, resized = 0;
+  std::size_t frames = 0, skipped = 0, resized = 0;  // skipped: frames, see frame_source::skipped()
   double seconds = 0;
   double frames_per_second() const { return seconds > 0 ? double(frames) / seconds : 0.0; }
 };
@@ -66,6 +67,15 @@ annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& c
   };
   const image::input_size input = cascade.input();
   const image::roi_rule roi = cascade.roi();
+  // A frame too small for the models' region of interest is skipped and named, not fatal.
+  source.set_filter([&](const cv::Mat& image) {
+    try {
+      roi.rect(image.size());
+      return std::string();
+    } catch (const invalid_argument& e) {
+      return std::string(e.what());
+    }
+  });
   const auto start = std::chrono::steady_clock::now();
 
   std::thread reader([&] {
@@ -75,7 +85,7 @@ annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& c
         b.inputs = xt::xtensor<float, 4>::from_shape({options.batch, std::size_t(input.height), std::size_t(input.width), 3});
         while (b.frames.size() < options.batch) {
           std::optional<frame> f;
-          if (!(options.stop && *options.stop)) f = source.next();
+          if (!(options.stop && options.stop())) f = source.next();
           if (!f) {
             more = false;
             break;
@@ -121,8 +131,16 @@ annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& c
   encoder.join();
   if (failure) std::rethrow_exception(failure);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  summary.skipped = source.skipped().size();
+  summary.skipped = source.skipped_frames();
   summary.resized = source.resized();
+  if (summary.frames == 0 && !(options.stop && options.stop())) {
+    // Every decodable frame refused by the ROI: the models' rule is what does not fit.
+    const auto& s = source.skipped();
+    const auto first = std::find_if(s.begin(), s.end(), [](const skipped_frame& f) { return f.frames > 0; });
+    throw invalid_argument((source.refused() ? "the models' ROI (" + roi.to_string() + ") fits none of the frames"
+                                             : std::string("no frame could be annotated")) +
+                           (first == s.end() ? std::string() : " (" + first->name + ": " + first->reason + ")"));
+  }
   return summary;
 }
 

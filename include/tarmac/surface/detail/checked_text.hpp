@@ -12,9 +12,8 @@
 #include <string>
 #include <vector>
 
-#include <zlib.h>
-
 #include "tarmac/core/error.hpp"
+#include "tarmac/core/gzip.hpp"
 
 namespace tarmac::surface::detail {
 
@@ -23,30 +22,16 @@ inline constexpr std::size_t max_model_text = std::size_t{1} << 30;  // 1 GiB un
 // The file's bytes, gunzipped when the name ends in .gz.
 inline std::string read_model_text(const std::filesystem::path& path, const std::string& kind = "model file") {
   const std::string where = kind + " " + path.string() + ": ";
-  if (path.string().ends_with(".gz")) {
-    gzFile file = gzopen(path.c_str(), "rb");
-    if (!file) throw io_error("cannot read " + kind + " " + path.string());
-    std::string text;
-    char buffer[1 << 16];
-    int got;
-    while ((got = gzread(file, buffer, sizeof buffer)) > 0) {
-      text.append(buffer, std::size_t(got));
-      if (text.size() > max_model_text) break;
-    }
-    int status = Z_OK;
-    const char* message = gzerror(file, &status);
-    const std::string reason = message && *message ? message : "read error";  // freed by gzclose
-    const bool clean_end = got == 0 && status == Z_OK;
-    gzclose(file);
-    if (text.size() > max_model_text) throw format_error(where + "larger than 1 GiB uncompressed");
-    if (!clean_end) throw format_error(where + "damaged gzip data (" + reason + ")");
-    return text;
-  }
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > max_model_text)
+    throw format_error(where + "larger than 1 GiB");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw io_error("cannot read " + kind + " " + path.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > max_model_text) throw format_error(where + "larger than 1 GiB");
-  return text;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw io_error("cannot read " + kind + " " + path.string() + ": read error");
+  if (path.string().ends_with(".gz")) return gunzip(bytes, max_model_text, where);
+  if (bytes.size() > max_model_text) throw format_error(where + "larger than 1 GiB");
+  return bytes;
 }
 
 // A strict recogniser of JSON (RFC 8259, nesting at most 32 deep).
