@@ -5,7 +5,7 @@ BENCH_PACKAGES := python3 python3-dev python3-numpy cython3 python3-torch
 JOBS ?= $(shell nproc)
 DEMO := demo-output
 
-.PHONY: deps bench-deps release asan test bench demo gpu-check clean
+.PHONY: deps bench-deps release asan test bench demo accuracy gpu-check clean
 
 deps:
 	@.ci/install-packages $(PACKAGES)
@@ -36,6 +36,10 @@ bench: release bench-deps
 	/usr/bin/python3 bench/torch_reference.py > build/torch_reference2.jsonl
 	/usr/bin/python3 bench/cnn_compare.py --bench build/bench_cnn.json build/bench_cnn2.json \
 	    --torch build/torch_reference.jsonl build/torch_reference2.jsonl
+
+# The real-data table of bench/RESULTS.md: 5-fold cross-validation on each set in ../shared/data.
+accuracy: release
+	bench/accuracy.sh build/bin ../shared/data build/accuracy
 
 # On a GPU machine with only the CUDA toolkit (DOCTEST_DIR: a folder with doctest/doctest.h when
 # doctest is not installed): the CUDA tests, under compute-sanitizer too, the benchmark, and

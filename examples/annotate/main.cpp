@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
     args.option("--batch", "N", "frames per inference batch", "16");
     args.option("--threads", "N", "threads for the networks (0 = all cores)", "0");
     args.flag("--show-roi", "outline the region of interest the models see");
+    args.option("--roi", "RULE", "region of interest instead of the models' own: rtk, full, or TOP:BOTTOM[,LEFT:RIGHT] fractions", "");
     args.option("--truth", "CSV", "frame,type,quality truth (tarmac-synth --drive): print the agreement", "");
     args.option("--sheet", "PNG", "write a contact sheet of annotated frames", "");
     args.option("--sheet-frames", "N", "frames on the contact sheet, drawn at random with --seed", "8");
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
     options.batch = std::size_t(args.integer("--batch", 1, 1024));
     options.smoothing = args.real("--smooth", 0, 0.99);
     options.show_roi = args.enabled("--show-roi");
+    if (!args.text("--roi").empty()) options.roi = tarmac::image::roi_rule::parse(args.text("--roi"));
     const double fps = args.real("--fps", 0.1, 1000);
     const auto threads = std::size_t(args.integer("--threads", 0, 1024));
     const auto sheet_frames = std::size_t(args.integer("--sheet-frames", 1, 64));

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <span>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +36,15 @@ struct settings {
   std::uint64_t seed = 1;
   std::string net = "rtk", augment = "strong", balance = "weights", schedule = "cosine", select = "balanced";
   nn::init_scheme init = nn::init_scheme::he;
+  image::roi_rule roi;  // the part of each frame the model sees, stored in the model file
+  // Transfer learning: start from this model's layers where the networks share them; a new
+  // classifier layer (new_head) when the classes differ; the convolutions frozen for the first
+  // freeze_epochs epochs.
+  fs::path init_from_path;
+  std::shared_ptr<const surface::stored_model> init_from;
+  bool new_head = false;
+  std::size_t freeze_epochs = 0;
+  bool tta = false;  // validation and test probabilities averaged with the mirrored frames
   fs::path log, plot;
   bool quiet = false;  // no per-epoch lines (cascade training prints its own)
 };
@@ -129,7 +140,7 @@ inline void write_plot(const fs::path& path, const std::vector<epoch_record>& re
 // on_prediction(sample, predicted, probability) sees each image's outcome.
 template <class Net, class OnPrediction>
 epoch_record evaluate(Net& net, const std::vector<data::sample>& samples, const std::vector<std::size_t>& items,
-                      const data::loader_options& base, nn::confusion_matrix& matrix, OnPrediction&& on_prediction) {
+                      const data::loader_options& base, bool tta, nn::confusion_matrix& matrix, OnPrediction&& on_prediction) {
   matrix.clear();
   epoch_record r;
   if (items.empty()) return r;
@@ -140,7 +151,8 @@ epoch_record evaluate(Net& net, const std::vector<data::sample>& samples, const 
   data::batch_loader loader(samples, items, options);
   std::size_t n = 0;
   while (const data::batch* b = loader.next()) {
-    const auto p = net.predict(b->images);
+    auto p = net.predict(b->images);
+    if (tta) p = (p + net.predict(image::mirrored(b->images, b->images.shape()[0]))) / 2.0f;
     for (std::size_t i = 0; i < b->size; ++i) {
       std::size_t best = 0;
       for (std::size_t k = 1; k < Net::classes; ++k)
@@ -167,6 +179,55 @@ inline std::vector<std::size_t> training_counts(const std::vector<class_info>& c
   return counts;
 }
 
+// The data's classes against an --init-from model's: other classes need a new classifier layer.
+inline void check_init_from(const settings& s, const std::vector<class_info>& classes) {
+  if (!s.init_from || s.new_head) return;
+  const auto ids = [](const std::vector<class_info>& v) {
+    std::string out;
+    for (const auto& c : v) out += (out.empty() ? "" : ", ") + c.id;
+    return "[" + out + "]";
+  };
+  if (ids(s.init_from->meta.classes) != ids(classes))
+    throw invalid_argument("--init-from " + s.init_from_path.string() + " has classes " + ids(s.init_from->meta.classes) +
+                           ", the data has " + ids(classes) + ": give --new-head to train a new classifier layer on its features");
+}
+
+// Starts net from --init-from's layers; returns the (offset, size) ranges of the copied
+// convolutions, which --freeze-epochs holds still.
+template <class Net>
+std::vector<std::pair<std::size_t, std::size_t>> start_from(const settings& s, const std::vector<class_info>& classes, Net& net) {
+  if (!s.init_from) return {};
+  check_init_from(s, classes);
+  const std::vector<std::size_t> copied =
+      surface::transfer_parameters(*s.init_from, net, s.new_head ? Net::layer_count - 1 : std::size_t(-1));
+  if (copied.empty())
+    throw invalid_argument("--init-from " + s.init_from_path.string() + " shares no layer with --net " + s.net +
+                           " (its first layer is " + s.init_from->architecture.front().to_string() + ")");
+  if (!s.quiet) {
+    std::string layers;
+    for (std::size_t l : copied) layers += (layers.empty() ? "" : ", ") + std::to_string(l);
+    std::printf("Started from %s: layers %s copied%s\n", s.init_from_path.c_str(), layers.c_str(),
+                s.new_head ? ", a new classifier layer" : "");
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> frozen;
+  const auto architecture = Net::architecture();
+  net.for_each_parameter([&](std::size_t layer, const std::string&, const std::vector<std::size_t>&, auto values) {
+    if (architecture[layer].kind == "conv2d" && std::find(copied.begin(), copied.end(), layer) != copied.end())
+      frozen.emplace_back(std::size_t(values.data() - net.parameters().data()), values.size());
+  });
+  return frozen;
+}
+
+inline void save_ranges(std::span<const float> p, const std::vector<std::pair<std::size_t, std::size_t>>& ranges, std::vector<float>& out) {
+  out.clear();
+  for (const auto& [at, n] : ranges) out.insert(out.end(), p.begin() + std::ptrdiff_t(at), p.begin() + std::ptrdiff_t(at + n));
+}
+
+inline void restore_ranges(std::span<float> p, const std::vector<std::pair<std::size_t, std::size_t>>& ranges, const std::vector<float>& saved) {
+  std::size_t from = 0;
+  for (const auto& [at, n] : ranges) std::copy_n(saved.begin() + std::ptrdiff_t(from), n, p.begin() + std::ptrdiff_t(at)), from += n;
+}
+
 // Trains on split.train, picks the best epoch on split.validation, writes it to s.out (unless
 // empty) and, when test items are given, evaluates the best parameters on them.
 template <class Net>
@@ -179,6 +240,9 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
   data::loader_options options;
   options.batch_size = s.batch;
   options.seed = s.seed;
+  options.roi = s.roi;
+  data::frame_cache cache(samples.size(), options.roi);  // every epoch and the validation reuse the decoded ROIs
+  options.cache = &cache;
   if (s.augment == "rtk") options.view_mode = data::views::rtk_three;
   else if (s.augment == "strong") options.augment = image::augmenter::strong();
   else if (s.augment != "none") throw invalid_argument("--augment must be rtk, strong or none, got '" + s.augment + "'");
@@ -191,11 +255,13 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
     throw invalid_argument("--balance must be replicate, weights, sample or none, got '" + s.balance + "'");
 
   Net net({.threads = s.threads, .init = s.init, .seed = s.seed});
+  const std::vector<std::pair<std::size_t, std::size_t>> frozen = start_from(s, classes, net);
+  std::vector<float> frozen_values;
   nn::adam<float> optimiser({.learning_rate = s.learning_rate, .weight_decay = s.weight_decay});
   surface::model_metadata meta{classes, options.roi,
                                "tarmac-train --net " + s.net + " --augment " + s.augment + " --balance " + s.balance +
                                    " --lr " + std::to_string(s.learning_rate) + " --schedule " + s.schedule +
-                                   " --batch " + std::to_string(s.batch) +
+                                   " --batch " + std::to_string(s.batch) + " --roi " + s.roi.to_string() +
                                    " --seed " + std::to_string(s.seed)};
   result out;
   out.matrix = out.test = nn::confusion_matrix(k);
@@ -222,7 +288,10 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
     std::size_t seen = 0;
     while (const data::batch* b = loader.next()) {
       if (stop_requested() || (s.iterations && steps == s.iterations)) break;
+      const bool freeze = epoch <= s.freeze_epochs && !frozen.empty();
+      if (freeze) save_ranges(net.parameters(), frozen, frozen_values);
       const nn::step_result step = net.train_step(b->images, b->labels, optimiser, loss_weights);
+      if (freeze) restore_ranges(net.parameters(), frozen, frozen_values);
       r.train_loss += step.loss * double(b->size);
       r.train_accuracy += step.accuracy * double(b->size);
       seen += b->size;
@@ -237,7 +306,7 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
     if (seen == 0 || stop_requested()) break;
     r.train_loss /= double(seen);
     r.train_accuracy /= double(seen);
-    const epoch_record v = evaluate(net, samples, split.validation, options, matrix, [](auto...) {});
+    const epoch_record v = evaluate(net, samples, split.validation, options, s.tta, matrix, [](auto...) {});
     r.validation_loss = v.validation_loss;
     r.validation_accuracy = v.validation_accuracy;
     r.validation_balanced_accuracy = v.validation_balanced_accuracy;
@@ -279,7 +348,7 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
                                 : "no image could be used for training: no model was written");
   if (!test.empty()) {
     std::copy(best_parameters.begin(), best_parameters.end(), net.parameters().begin());
-    evaluate(net, samples, test, options, out.test, [&](std::size_t sample, std::size_t predicted, float p) {
+    evaluate(net, samples, test, options, s.tta, out.test, [&](std::size_t sample, std::size_t predicted, float p) {
       out.test_predictions.push_back({sample, predicted, p});
     });
   }

@@ -43,6 +43,12 @@ void add_options(cli::parser& args) {
   args.option("--augment", "NAME", "rtk (original, brighter, darker views), strong (crop/flip/colour/blur) or none", "strong");
   args.option("--balance", "NAME", "replicate (RTK), weights (class-weighted loss), sample (balanced draws) or none", "weights");
   args.option("--init", "NAME", "rtk (truncated normal 0.05, biases 0.05) or he", "he");
+  args.option("--roi", "RULE", "region of interest: rtk, full, or fractions TOP:BOTTOM[,LEFT:RIGHT] (e.g. 0.5:1,0.1:0.9); "
+              "empty: rtk when training, the model's own rule when evaluating", "");
+  args.option("--init-from", "MODEL", "start from this model's layers where the networks share them (transfer learning)", "");
+  args.flag("--new-head", "with --init-from: a new classifier layer (needed when the classes differ)");
+  args.option("--freeze-epochs", "N", "with --init-from: keep its convolutions fixed for the first N epochs", "0");
+  args.flag("--tta", "validate and test on each frame and its mirror image, averaging the probabilities");
   args.option("--threads", "N", "threads for the network (0 = all cores)", "0");
   args.option("--seed", "S", "random seed (split, shuffling, augmentation, initialisation)", "1");
 }
@@ -66,6 +72,16 @@ settings read_options(const cli::parser& args) {
   s.learning_rate = args.real("--lr", 0, 10, true);
   s.weight_decay = args.real("--weight-decay", 0, 10);
   s.validation = args.real("--val", 0, 0.9);
+  if (const std::string roi = args.text("--roi"); !roi.empty()) s.roi = image::roi_rule::parse(roi);
+  s.freeze_epochs = std::size_t(args.integer("--freeze-epochs", 0, 100000));
+  s.new_head = args.enabled("--new-head");
+  s.tta = args.enabled("--tta");
+  s.init_from_path = args.text("--init-from");
+  if (s.init_from_path.empty()) {
+    if (s.new_head || s.freeze_epochs) throw invalid_argument("--new-head and --freeze-epochs need --init-from");
+  } else {
+    s.init_from = std::make_shared<const surface::stored_model>(surface::read_stored_model(s.init_from_path));
+  }
   if (recipe == "rtk") {  // the tutorial: RTK network, three views, replication, Adam 1e-4, batch 32
     s.net = "rtk", s.augment = "rtk", s.balance = "replicate", s.init = nn::init_scheme::rtk;
     s.learning_rate = 1e-4, s.batch = 32, s.schedule = "constant", s.weight_decay = 0, s.select = "accuracy";
@@ -123,6 +139,7 @@ labelled_data open_dataset(const std::filesystem::path& root) {
 }
 
 data::split_indices training_split(const settings& s, const labelled_data& d) {
+  check_init_from(s, d.set.classes());
   const auto& samples = d.set.samples();
   data::split_indices out = data::stratified_split(samples, d.set.classes().size(), s.validation, s.seed,
                                                    data::all_indices(samples), d.identical);

@@ -184,11 +184,11 @@ void report(const std::vector<class_info>& classes, const confusion_matrix& m, b
 // Prints each file that could not be used once; throws when none could, saying whose fault it
 // is: a model whose ROI fits none of the frames, or unreadable data.
 std::size_t report_failures(const std::vector<tarmac::data::skipped_file>& failures, std::size_t used, const fs::path& data,
-                            const std::string& model, const tarmac::image::roi_rule& roi) {
+                            const std::string& whose_roi, const tarmac::image::roi_rule& roi) {
   for (const auto& f : failures) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
   if (used > 0) return failures.size();
   if (!failures.empty() && std::all_of(failures.begin(), failures.end(), [](const auto& f) { return f.too_small_for_roi; }))
-    throw tarmac::invalid_argument(model + ": its ROI (" + roi.to_string() + ") fits none of the " + std::to_string(failures.size()) +
+    throw tarmac::invalid_argument(whose_roi + " (" + roi.to_string() + ") fits none of the " + std::to_string(failures.size()) +
                                    " images of " + data.string() + " (" + failures.front().path.string() + ": " +
                                    failures.front().reason + ")");
   throw tarmac::invalid_argument(data.string() + ": no image could be used" +
@@ -196,7 +196,7 @@ std::size_t report_failures(const std::vector<tarmac::data::skipped_file>& failu
 }
 
 int evaluate_model(const tarmac::cli::parser& args, const fs::path& data, bool json, const fs::path& confused,
-                   std::size_t threads, std::size_t batch) {
+                   std::size_t threads, std::size_t batch, const std::optional<tarmac::image::roi_rule>& roi) {
   const fs::path model_path = args.text("--model");
   tarmac::surface::classifier model = tarmac::surface::load_classifier(model_path, threads);
   const tarmac::data::folder_dataset dataset(data);
@@ -220,7 +220,7 @@ int evaluate_model(const tarmac::cli::parser& args, const fs::path& data, bool j
   tarmac::data::loader_options options;
   options.batch_size = batch;
   options.shuffle = false;
-  options.roi = model.roi();
+  options.roi = roi.value_or(model.roi());
   options.input = model.input();
   tarmac::data::batch_loader loader(samples, range(samples.size()), options);
   confusion_matrix m(model.classes().size());
@@ -240,19 +240,20 @@ int evaluate_model(const tarmac::cli::parser& args, const fs::path& data, bool j
   }
   bar.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::size_t skipped = report_failures(loader.failures(), m.total(), data, "model " + model_path.string(), model.roi());
+  const std::size_t skipped = report_failures(loader.failures(), m.total(), data, roi ? "the --roi rule" : "the ROI of model " + model_path.string(), options.roi);
   const double rate = double(m.total()) / seconds;
   if (!json) std::printf("%s on %s (%s)\n", model_path.c_str(), data.c_str(), model.architecture().c_str());
   report(model.classes(), m, json, ", \"images_per_second\": " + json_number(rate));
   if (!json) std::printf("%.1f images/s (decode, ROI, resize and network; %zu threads)\n", rate, model.threads());
   if (!json && skipped) std::printf("Skipped %zu images that could not be used (see the warnings)\n", skipped);
-  if (!confused.empty()) write_confused(confused, mistakes, model.classes(), model.roi(), m.total());
+  if (!confused.empty()) write_confused(confused, mistakes, model.classes(), options.roi, m.total());
   return 0;
 }
 
 // The cascade end to end on the RTK layout: every frame of ROOT/training_data_<type>_quality/<quality>/
 // is one (type, quality) outcome; the joint confusion matrix has the cascade's outcomes as classes.
-int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool json, std::size_t threads, std::size_t batch) {
+int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool json, std::size_t threads, std::size_t batch,
+                     const std::optional<tarmac::image::roi_rule>& roi) {
   const fs::path cascade_path = args.text("--cascade");
   tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);
   const auto& types = cascade.type_model().classes();
@@ -283,7 +284,7 @@ int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool
   tarmac::data::loader_options options;
   options.batch_size = batch;
   options.shuffle = false;
-  options.roi = cascade.roi();
+  options.roi = roi.value_or(cascade.roi());
   options.input = cascade.input();
   tarmac::data::batch_loader loader(samples, range(samples.size()), options);
   confusion_matrix joint(outcomes.size()), type(types.size());
@@ -304,7 +305,7 @@ int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool
   }
   bar.finish();
   const double rate = double(joint.total()) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::size_t skipped = report_failures(loader.failures(), joint.total(), root, "cascade " + cascade_path.string(), cascade.roi());
+  const std::size_t skipped = report_failures(loader.failures(), joint.total(), root, roi ? "the --roi rule" : "the ROI of cascade " + cascade_path.string(), options.roi);
   if (json) {
     report(outcomes, joint, true, ", \"type\": {" + metrics_json(types, type) + "}, \"frames_per_second\": " + json_number(rate));
     return 0;
@@ -336,9 +337,9 @@ void print_cv_summary(const std::vector<class_info>& classes, std::size_t folds,
   report(classes, pooled, false, "");
 }
 
-int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool json, const fs::path& confused) {
+int cross_validate(const tarmac::cli::parser& args, tarmac::training::settings s, const fs::path& data, bool json,
+                   const fs::path& confused) {
   const auto folds = std::size_t(args.integer("--cv", 2, 100));
-  tarmac::training::settings s = tarmac::training::read_options(args);
   s.data = data;
   s.quiet = true;
   const tarmac::training::labelled_data labelled = tarmac::training::open_dataset(data);
@@ -403,7 +404,7 @@ int cross_validate(const tarmac::cli::parser& args, const fs::path& data, bool j
     print_cv_summary(classes, folds, acc, bal, recall, best, pooled);
   }
   // The sheet last: the figures above are printed even if it cannot be written.
-  if (!confused.empty()) write_confused(confused, mistakes, classes, tarmac::image::roi_rule{}, pooled.total());
+  if (!confused.empty()) write_confused(confused, mistakes, classes, s.roi, pooled.total());
   return 0;
 }
 
@@ -435,20 +436,23 @@ int main(int argc, char** argv) {
     // Every flag is checked before a model is loaded or trained.
     const auto threads = std::size_t(args.integer("--threads", 0, 1024));
     const auto batch = std::size_t(args.integer("--batch", 1, 4096));
-    tarmac::training::read_options(args);
+    const tarmac::training::settings training = tarmac::training::read_options(args);
+    // --roi overrides the rule a model file stores; without it each model's own rule applies.
+    const std::optional<tarmac::image::roi_rule> roi =
+        args.text("--roi").empty() ? std::nullopt : std::optional(tarmac::image::roi_rule::parse(args.text("--roi")));
     const bool cv = args.integer("--cv", 0, 100) != 0;
     if (cv) {
       if (!args.text("--model").empty() || !args.text("--cascade").empty())
         throw tarmac::invalid_argument("--cv trains its own models: leave out --model and --cascade");
       if (args.integer("--cv", 0, 100) < 2) throw tarmac::invalid_argument("--cv needs at least 2 folds");
-      return cross_validate(args, data, json, confused);
+      return cross_validate(args, training, data, json, confused);
     }
     if (!args.text("--cascade").empty()) {
       if (!args.text("--model").empty()) throw tarmac::invalid_argument("give --model or --cascade, not both");
       if (!confused.empty()) throw tarmac::invalid_argument("--confused works with --model and --cv, not with --cascade");
-      return evaluate_cascade(args, data, json, threads, batch);
+      return evaluate_cascade(args, data, json, threads, batch, roi);
     }
     if (args.text("--model").empty()) throw tarmac::invalid_argument("--model, --cascade or --cv is required (see --help)");
-    return evaluate_model(args, data, json, confused, threads, batch);
+    return evaluate_model(args, data, json, confused, threads, batch, roi);
   });
 }

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     std::printf("%s: %zu images in %zu classes (", s.data.c_str(), dataset.samples().size(), counts.size());
     for (std::size_t c = 0; c < counts.size(); ++c)
       std::printf("%s%s %zu", c ? ", " : "", dataset.classes()[c].label.c_str(), counts[c]);
-    std::printf("); net %s, augment %s, balance %s\n", s.net.c_str(), s.augment.c_str(), s.balance.c_str());
+    std::printf("); net %s, augment %s, balance %s, roi %s\n", s.net.c_str(), s.augment.c_str(), s.balance.c_str(),
+                s.roi.to_string().c_str());
     std::fflush(stdout);
 
     const auto start = std::chrono::steady_clock::now();

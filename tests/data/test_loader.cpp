@@ -157,3 +157,40 @@ TEST_CASE("batch_loader rejects bad options and items") {
   o.batch_size = 0;
   CHECK_THROWS_AS(data::batch_loader(samples, {0}, o), tarmac::invalid_argument);
 }
+
+TEST_CASE("a frame_cache gives the same batches as decoding every time, and keeps failures") {
+  auto samples = make_frames("tarmac_test_loader_cache", 7, 2);
+  std::ofstream(samples[0].path.parent_path() / "junk.png") << "junk";
+  samples.push_back({samples[0].path.parent_path() / "junk.png", 1});
+  data::loader_options o;
+  o.batch_size = 3;
+  o.augment = tarmac::image::augmenter::strong();
+  data::frame_cache cache(samples.size(), o.roi);
+  for (std::uint64_t epoch = 1; epoch <= 2; ++epoch) {
+    data::batch_loader plain(samples, all(samples.size()), o, epoch);
+    data::loader_options cached_options = o;
+    cached_options.cache = &cache;
+    data::batch_loader cached(samples, all(samples.size()), cached_options, epoch);
+    while (const data::batch* a = plain.next()) {
+      const data::batch* b = cached.next();
+      REQUIRE(b != nullptr);
+      CHECK(a->samples == b->samples);
+      CHECK(xt::view(a->images, xt::range(0, a->size)) == xt::view(b->images, xt::range(0, b->size)));
+    }
+    CHECK(cached.next() == nullptr);
+    REQUIRE(cached.failures().size() == 1);
+    CHECK(cached.failures()[0].reason == plain.failures()[0].reason);
+  }
+  CHECK(cache.bytes() == 7 * 99 * 352 * 3);  // the RTK ROI of seven 352x288 frames
+  data::frame_cache small(samples.size(), o.roi, 99 * 352 * 3 * 2);  // room for two
+  data::loader_options limited = o;
+  limited.cache = &small;
+  data::batch_loader loader(samples, all(samples.size()), limited);
+  while (loader.next()) {
+  }
+  CHECK(small.bytes() == 2 * 99 * 352 * 3);
+  o.cache = &cache;
+  o.roi = tarmac::image::roi_rule::full();
+  CHECK_THROWS_WITH_AS(data::batch_loader(samples, all(samples.size()), o), doctest::Contains("of another rule"),
+                       tarmac::invalid_argument);
+}

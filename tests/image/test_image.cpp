@@ -39,10 +39,27 @@ TEST_CASE("crop_roi is a view; too small or empty frames are invalid arguments")
   CHECK(frame.at<cv::Vec3b>(139, 0) == cv::Vec3b(9, 9, 9));
   CHECK(frame.at<cv::Vec3b>(138, 0) == cv::Vec3b(1, 2, 3));
   CHECK_THROWS_WITH_AS(img::crop_roi(cv::Mat(60, 352, CV_8UC3)),
-                       "a 352x60 frame is too small for the ROI rows [round(h*0.5)-5, h-50)",
+                       "a 352x60 frame is too small for the ROI rtk (rows [round(h*0.5)-5, h-50))",
                        tarmac::invalid_argument);
   CHECK_THROWS_AS(img::crop_roi(cv::Mat()), tarmac::invalid_argument);
   CHECK_THROWS_AS((img::roi_rule{1.5, 0, 0}.rect({10, 10})), tarmac::invalid_argument);
+}
+
+TEST_CASE("roi_rule::parse: rtk, full, and fractions of the height and width") {
+  CHECK(img::roi_rule::parse("rtk") == img::roi_rule{});
+  CHECK(img::roi_rule::parse("full").rect({100, 60}) == cv::Rect(0, 0, 100, 60));
+  CHECK(img::roi_rule::parse("0.5:1").rect({352, 288}) == cv::Rect(0, 144, 352, 144));
+  CHECK(img::roi_rule::parse("0.25:0.75,0.1:0.9").rect({100, 100}) == cv::Rect(10, 25, 80, 50));
+  CHECK(img::roi_rule::parse("0.5:1,0.1:0.9").to_string() == "0.5:1,0.1:0.9");
+  CHECK(img::roi_rule::parse(img::roi_rule::parse("0.3:0.9,0:0.5").to_string()) == img::roi_rule::parse("0.3:0.9,0:0.5"));
+  CHECK(img::roi_rule::parse("full").to_string() == "full");
+  for (const char* bad : {"", "half", "0.5", "0.5:", ":1", "0.5:x", "0.9:0.5", "0.5:0.5", "-0.1:1", "0.5:1.5", "0.5:1,0.2",
+                          "0.5:1,0.8:0.2", "0.5:1,0:2", "nan:1", "0.5:inf"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(img::roi_rule::parse(bad), doctest::Contains("ROI '"), tarmac::invalid_argument);
+  }
+  CHECK_THROWS_WITH_AS(img::roi_rule::parse("0.5:0.6").rect({10, 4}), "a 10x4 frame is too small for the ROI 0.5:0.6,0:1",
+                       tarmac::invalid_argument);
 }
 
 TEST_CASE("fits_some_frame: only rules that select no rows of any frame fail") {
@@ -58,7 +75,9 @@ TEST_CASE("fits_some_frame: only rules that select no rows of any frame fail") {
   for (const img::roi_rule& r : {img::roi_rule{1, -10, 5}, img::roi_rule{0, 0, 0}, img::roi_rule{0.99, 0, 40}}) {
     CHECK(r.rect({10, 100000}).height > 0);
   }
-  CHECK(img::roi_rule{}.to_string() == "rows [round(h*0.5)-5, h-50)");
+  CHECK(img::roi_rule{}.to_string() == "rtk (rows [round(h*0.5)-5, h-50))");
+  CHECK_FALSE((img::roi_rule{0, 0, 0, 1, 0.5, 0.5}.fits_some_frame()));  // no columns
+  CHECK((img::roi_rule{0, 0, 0, 1, 0.5, 0.6}.fits_some_frame()));
 }
 
 namespace {

@@ -82,6 +82,62 @@ TEST_CASE("gradients match finite differences for every layer kind") {
   }
 }
 
+TEST_CASE("dropout: gradients match finite differences of the training loss; inference passes values through") {
+  using net_type = basic_network<double, input<4, 4, 2>, conv2d<3, 3>, relu, dropout<300>, flatten, dense<6>, relu,
+                                 dropout<500>, dense<3>>;
+  net_type net({.threads = 2, .init = init_scheme::he, .seed = 7});
+  const auto images = random_images<net_type>(3, 11);
+  const std::vector<std::size_t> labels{0, 2, 1};
+  net.loss_and_gradient(images, labels);
+  const std::vector<double> analytic(net.gradients().begin(), net.gradients().end());
+  auto params = net.parameters();
+  const double h = 1e-5;
+  double worst = 0;
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {  // the same step: the same values dropped
+    const double keep = params[i];
+    params[i] = keep + h;
+    const double up = net.loss_and_gradient(images, labels).loss;
+    params[i] = keep - h;
+    const double down = net.loss_and_gradient(images, labels).loss;
+    params[i] = keep;
+    const double numeric = (up - down) / (2 * h);
+    worst = std::max(worst, std::abs(numeric - analytic[i]) / std::max({std::abs(numeric), std::abs(analytic[i]), 1e-3}));
+    checked += analytic[i] != 0;
+  }
+  INFO("worst relative error " << worst);
+  CHECK(worst < 1e-6);
+  CHECK(checked > params.size() / 3);
+  // Dropout changes the training loss but not inference, and the next step draws anew.
+  using plain_type = basic_network<double, input<4, 4, 2>, conv2d<3, 3>, relu, flatten, dense<6>, relu, dense<3>>;
+  plain_type plain({.threads = 1});
+  std::size_t copied = 0;
+  plain.for_each_parameter([&](std::size_t, const std::string&, const std::vector<std::size_t>&, auto values) {
+    std::vector<double> all;
+    net.for_each_parameter([&](std::size_t, const std::string&, const std::vector<std::size_t>&, auto from) {
+      all.insert(all.end(), from.begin(), from.end());
+    });
+    std::copy_n(all.begin() + std::ptrdiff_t(copied), values.size(), values.begin());
+    copied += values.size();
+  });
+  CHECK(xt::allclose(net.predict(images), plain.predict(images), 0, 1e-12));
+  CHECK(net.evaluate(images, labels).loss == doctest::Approx(plain.evaluate(images, labels).loss).epsilon(1e-12));
+  CHECK(net.loss_and_gradient(images, labels).loss != doctest::Approx(plain.evaluate(images, labels).loss).epsilon(1e-6));
+  const double before = net.loss_and_gradient(images, labels).loss;
+  adam<double> frozen({.learning_rate = 1e-300});
+  net.train_step(images, labels, frozen);
+  CHECK(net.loss_and_gradient(images, labels).loss != doctest::Approx(before).epsilon(1e-9));
+  // About the rate dropped, over many values.
+  using wide = basic_network<double, input<1, 1, 4000>, dropout<250>, dense<2>>;
+  wide w({.threads = 1, .seed = 3});
+  xt::xtensor<double, 4> ones = xt::ones<double>({1, 1, 1, 4000});
+  w.loss_and_gradient(ones, std::vector<std::size_t>{0});
+  std::size_t zeros = 0;
+  for (std::size_t i = 0; i < 4000; ++i) zeros += w.weight_gradients<1>()[i * 2] == 0;
+  CHECK(zeros > 850);
+  CHECK(zeros < 1150);
+}
+
 TEST_CASE("the RTK network has the paper's shapes, parameter count and cost") {
   using net = rtk_net<3>;
   CHECK(net::parameter_count == 896 + 9248 + 18496 + 16384 * 128 + 128 + 128 * 3 + 3);

@@ -96,7 +96,7 @@ TEST_CASE("a file of another architecture, class count or version is a format_er
   write(dir.path / "input.yml", std::string(text).replace(text.find("input: [ 8, 8, 3 ]"), 18, "input: [ 9, 8, 3 ]"));
   CHECK(load_error(dir.path / "input.yml", net).ends_with("input is [9, 8, 3], the network takes [8, 8, 3]"));
   const std::size_t data = text.rfind("data: [ ") + 8;
-  write(dir.path / "nan.yml", std::string(text).insert(data, ".nan, "));
+  write(dir.path / "nan.yml", std::string(text).insert(data, "1.5, "));
   CHECK(load_error(dir.path / "nan.yml", net).find("values, expected") != std::string::npos);
   write(dir.path / "nan2.yml", std::string(text).replace(data, text.find(',', data) - data, ".nan"));
   CHECK(load_error(dir.path / "nan2.yml", net).find("is not finite") != std::string::npos);
@@ -189,8 +189,59 @@ TEST_CASE("documented keys are honoured or refused: scale, resize, class ids, an
   CHECK(edited("id: \"02paved\"", "id: \"01asphalt\"").ends_with("classes 0 and 1 have the same id '01asphalt'"));
   CHECK(edited("id: \"02paved\"", "id: \"\"").ends_with("class 1 has an empty id"));
   CHECK(edited("top_fraction: 5.0000000000000000e-01", "top_fraction: 1.").ends_with(
-      "its roi (rows [round(h*1)-5, h-50)) selects no rows of any frame"));
+      "its roi (rows [round(h*1)-5, round(h*1)-50), columns [round(w*0), round(w*1))) selects no part of any frame"));
+  CHECK(edited("left_fraction: 0.", "left_fraction: 1.").ends_with("selects no part of any frame"));
   auto meta = metadata();
   meta.classes[2].id = meta.classes[0].id;
   CHECK_THROWS_WITH_AS(surface::save_model(dir.path / "dup.yml", net, meta), doctest::Contains("the same id"), invalid_argument);
+}
+
+TEST_CASE("the ROI's fractions round-trip; files written before them load as the RTK rule's full width") {
+  temp_folder dir;
+  small_net net({.threads = 1});
+  auto meta = metadata();
+  meta.roi = image::roi_rule::parse("0.55:0.95,0.1:0.8");
+  surface::save_model(dir.path / "m.yml", net, meta);
+  small_net loaded({.threads = 1});
+  CHECK(surface::load_model(dir.path / "m.yml", loaded).roi == meta.roi);
+  // Version-1 files of earlier builds have only top_fraction, top_offset and bottom_margin.
+  surface::save_model(dir.path / "old.yml", net, metadata());
+  std::string text = read(dir.path / "old.yml");
+  for (const char* key : {"bottom_fraction", "left_fraction", "right_fraction"}) {
+    const std::size_t at = text.find(std::string("   ") + key);
+    REQUIRE(at != std::string::npos);
+    text.erase(at, text.find('\n', at) - at + 1);
+  }
+  write(dir.path / "old.yml", text);
+  CHECK(surface::load_model(dir.path / "old.yml", loaded).roi == image::roi_rule::rtk());
+}
+
+TEST_CASE("transfer_parameters copies the layers two networks share from the input on, and no more") {
+  temp_folder dir;
+  small_net three({.threads = 1, .init = init_scheme::he, .seed = 3});
+  surface::save_model(dir.path / "three.yml", three, metadata());
+  const surface::stored_model stored = surface::read_stored_model(dir.path / "three.yml");
+  CHECK(stored.meta.classes == metadata().classes);
+  CHECK(stored.architecture == small_net::architecture());
+  CHECK(stored.tensors.size() == 6);
+
+  two_classes two({.threads = 1, .init = init_scheme::he, .seed = 9});
+  const std::vector<float> fresh(two.parameters().begin(), two.parameters().end());
+  CHECK(surface::transfer_parameters(stored, two) == std::vector<std::size_t>{0, 4});  // conv and dense<5>, not dense<2>
+  CHECK(std::equal(three.weights<0>().begin(), three.weights<0>().end(), two.weights<0>().begin()));
+  CHECK(std::equal(three.biases<4>().begin(), three.biases<4>().end(), two.biases<4>().begin()));
+  CHECK(std::equal(two.weights<6>().begin(), two.weights<6>().end(), fresh.begin() + (two.weights<6>().data() - two.parameters().data())));
+  // Up to a layer: the new head of a network with the same classes.
+  small_net again({.threads = 1, .seed = 4});
+  CHECK(surface::transfer_parameters(stored, again, small_net::layer_count - 1) == std::vector<std::size_t>{0, 4});
+  CHECK(surface::transfer_parameters(stored, again) == std::vector<std::size_t>{0, 4, 6});
+  // A first layer that differs: nothing is shared, however alike the rest.
+  other_filters other({.threads = 1});
+  CHECK(surface::transfer_parameters(stored, other).empty());
+  using wider_input = network<input<9, 8, 3>, conv2d<4, 3>, maxpool2d<2>, relu, flatten, dense<5>, relu, dense<3>>;
+  wider_input wide({.threads = 1});
+  CHECK_THROWS_WITH_AS(surface::transfer_parameters(stored, wide), doctest::Contains("input is [8, 8, 3]"), invalid_argument);
+  write(dir.path / "junk.yml", "%YAML:1.0\n---\nformat: tarmac-model\n");
+  CHECK_THROWS_AS(surface::read_stored_model(dir.path / "junk.yml"), format_error);
+  CHECK_THROWS_AS(surface::read_stored_model(dir.path / "missing.yml"), io_error);
 }

@@ -137,3 +137,51 @@ execute_process(COMMAND ${PROGRAM} --data ${data} --lr 0 RESULT_VARIABLE rc ERRO
 if(NOT err MATCHES "--lr must be a number in \\(0, 10\\], got '0'")
   message(FATAL_ERROR "--lr 0: ${err}")
 endif()
+
+# --roi: the rule is trained with, stored in the model and printed; a rule that selects nothing,
+# or reaches outside the frame, is refused before any work.
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/roi.yml --roi 0.6:1,0.1:0.9 --iterations 1 --augment none
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+file(READ ${WORK_DIR}/roi.yml model)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "roi 0.6:1,0.1:0.9" OR NOT model MATCHES "top_fraction: 6.0000000000000009e-01"
+   OR NOT model MATCHES "left_fraction: 1.0000000000000001e-01")
+  message(FATAL_ERROR "--roi 0.6:1,0.1:0.9 (${rc}):\n${out}\n${err}")
+endif()
+foreach(bad "0.5:0.5" "0.9:0.1" "0.5:1.2" "0.5:1,0.6:0.4" "left" "0.5")
+  execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/bad-roi.yml --roi ${bad} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "ROI '${bad}'")
+    message(FATAL_ERROR "--roi ${bad} should be refused before any work (${rc}): ${err}")
+  endif()
+endforeach()
+
+# --init-from: the layers the networks share are copied; other classes need --new-head; the
+# convolutions can be held for the first epochs.
+execute_process(COMMAND ${PROGRAM} --data ${WORK_DIR}/synth/training_data_type --out ${WORK_DIR}/type.yml --net gap --epochs 1 --augment none
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "training the type model to start from failed (${rc}): ${out}${err}")
+endif()
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/from-type.yml --net gap --init-from ${WORK_DIR}/type.yml --epochs 1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--init-from .*type.yml has classes \\[asphalt, paved, unpaved\\], the data has \\[01unpaved\\(Regular\\), 02unpaved\\(Bad\\)\\]: give --new-head")
+  message(FATAL_ERROR "other classes without --new-head must be refused (${rc}): ${err}")
+endif()
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/from-type.yml --net gap --init-from ${WORK_DIR}/type.yml --new-head
+                        --freeze-epochs 1 --epochs 2 --augment none
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "Started from .*type.yml: layers 0, 3, 6 copied, a new classifier layer")
+  message(FATAL_ERROR "--init-from --new-head (${rc}):\n${out}\n${err}")
+endif()
+execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/from-gap.yml --net rtk --init-from ${WORK_DIR}/from-type.yml --epochs 1 --augment none
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "layers 0, 3, 6 copied")
+  message(FATAL_ERROR "--init-from a GAP model into the RTK network copies the convolutions (${rc}):\n${out}\n${err}")
+endif()
+file(WRITE ${WORK_DIR}/junk.yml "format: tarmac-model\nversion: [\n")
+foreach(bad "--init-from ${WORK_DIR}/missing.yml" "--init-from ${WORK_DIR}/junk.yml" "--freeze-epochs 2" "--new-head")
+  separate_arguments(bad UNIX_COMMAND "${bad}")
+  execute_process(COMMAND ${PROGRAM} --data ${data} --out ${WORK_DIR}/never.yml ${bad} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "tarmac-train: error: ")
+    message(FATAL_ERROR "${bad} should be refused (${rc}): ${err}")
+  endif()
+endforeach()

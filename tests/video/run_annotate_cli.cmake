@@ -188,3 +188,11 @@ if(small_disk_mounted)
   endif()
 endif()
 expect_usage_errors(${PROGRAM} tarmac-annotate "${cascade} ${drive}/%999d.png ${WORK_DIR}/x.avi")
+
+# --roi replaces the cascade's own rule (drawn with --show-roi); a bad rule fails before any work.
+execute_process(COMMAND ${PROGRAM} ${cascade} ${drive} ${WORK_DIR}/roi.avi --roi 0.6:1,0.2:0.8 --show-roi
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "Annotated 40 frames")
+  message(FATAL_ERROR "--roi 0.6:1,0.2:0.8 (${rc}):\n${out}\n${err}")
+endif()
+expect_usage_errors(${PROGRAM} tarmac-annotate "--cascade ${WORK_DIR}/missing.yml ${drive} ${WORK_DIR}/x.avi --roi 0.5")

@@ -30,6 +30,69 @@ namespace tarmac::data {
 // original: one view per sample; rtk_three: original, brighter (V+150) and darker (gamma 0.5).
 enum class views { original, rtk_three };
 
+// Decoded regions of interest kept across epochs: decoding a 1280x960 JPEG costs more than the
+// network's step on its crop. Frames are kept until `budget` bytes are used; later ones are
+// decoded each time they are needed. A file that cannot be used is remembered with its reason.
+// Safe to share between the loader's threads.
+class frame_cache {
+ public:
+  frame_cache(std::size_t samples, image::roi_rule rule, std::size_t budget = std::size_t{1} << 30)
+      : rule_(rule), entries_(samples), budget_(budget) {}
+
+  const image::roi_rule& rule() const { return rule_; }
+
+  struct frame {
+    cv::Mat roi;  // read-only: shared with the cache
+    std::string reason;  // why there is no roi
+    bool too_small_for_roi = false;
+  };
+
+  // The ROI of sample `index`, stored at `path`.
+  frame get(std::size_t index, const std::filesystem::path& path) {
+    if (index >= entries_.size()) throw invalid_argument("frame_cache: sample " + std::to_string(index) + " is past its size");
+    {
+      std::lock_guard lock(mutex_);
+      if (entries_[index].ready) return entries_[index].value;
+    }
+    frame f = load(path, rule_, true);
+    std::lock_guard lock(mutex_);
+    const std::size_t bytes = f.roi.total() * f.roi.elemSize();
+    if (!entries_[index].ready && used_ + bytes <= budget_) {
+      entries_[index] = {true, f};
+      used_ += bytes;
+    }
+    return f;
+  }
+
+  // Decodes a frame and cuts its ROI (copied when `own`, so the whole frame can be let go).
+  static frame load(const std::filesystem::path& path, const image::roi_rule& rule, bool own) {
+    frame f;
+    const cv::Mat image = image::read_image(path, f.reason);
+    if (!image.empty()) try {
+        f.roi = image(rule.rect(image.size()));
+        if (own) f.roi = f.roi.clone();
+      } catch (const invalid_argument& e) {
+        f.reason = e.what(), f.too_small_for_roi = true;
+      }
+    return f;
+  }
+
+  std::size_t bytes() const {
+    std::lock_guard lock(mutex_);
+    return used_;
+  }
+
+ private:
+  struct entry {
+    bool ready = false;
+    frame value;
+  };
+  image::roi_rule rule_;
+  mutable std::mutex mutex_;
+  std::vector<entry> entries_;
+  std::size_t budget_, used_ = 0;
+};
+
 struct loader_options {
   std::size_t batch_size = 32;
   std::size_t threads = 2;        // decoding workers
@@ -40,6 +103,7 @@ struct loader_options {
   image::roi_rule roi{};
   image::input_size input{};
   image::augmenter augment{};     // applied after the view, per item
+  frame_cache* cache = nullptr;   // decoded ROIs kept across epochs (sized for the samples given)
 };
 
 struct batch {
@@ -57,6 +121,8 @@ class batch_loader {
       : samples_(samples), options_(std::move(options)), epoch_(epoch) {
     if (options_.batch_size == 0 || options_.threads == 0 || options_.batches_ahead == 0)
       throw invalid_argument("batch_loader: batch_size, threads and batches_ahead must be positive");
+    if (options_.cache && !(options_.cache->rule() == options_.roi))
+      throw invalid_argument("batch_loader: the frame cache holds ROIs of another rule (" + options_.cache->rule().to_string() + ")");
     for (std::size_t i : items)
       if (i >= samples_.size())
         throw invalid_argument("batch_loader: item " + std::to_string(i) + " is not one of the " +
@@ -167,15 +233,11 @@ class batch_loader {
       std::string reason;
       bool too_small = false;
       try {
-        const cv::Mat frame = image::read_image(s.path, reason);
-        cv::Rect area;
-        if (!frame.empty()) try {
-            area = options_.roi.rect(frame.size());
-          } catch (const invalid_argument& e) {
-            reason = e.what(), too_small = true;
-          }
+        const frame_cache::frame f = options_.cache ? options_.cache->get(work_[k].sample, s.path)
+                                                    : frame_cache::load(s.path, options_.roi, false);
+        reason = f.reason, too_small = f.too_small_for_roi;
         if (reason.empty()) {
-          cv::Mat view = frame(area);
+          cv::Mat view = f.roi;
           if (options_.view_mode == views::rtk_three && work_[k].view > 0)
             view = work_[k].view == 1 ? image::brighten_hsv(view) : image::adjust_gamma(view);
           if (!options_.augment.empty()) {

@@ -39,6 +39,19 @@ inline void to_tensor_into(const cv::Mat& bgr, xt::xtensor<float, 4>& batch, std
   resized.convertTo(target, CV_32FC3, 1.0 / 255.0);
 }
 
+// The first `count` images of a batch mirrored left-right: test-time augmentation averages a
+// model's probabilities over both (road surfaces have no handedness).
+inline xt::xtensor<float, 4> mirrored(const xt::xtensor<float, 4>& batch, std::size_t count) {
+  const auto& s = batch.shape();
+  if (count > s[0]) throw invalid_argument("mirrored: " + std::to_string(count) + " images of a batch of " + std::to_string(s[0]));
+  xt::xtensor<float, 4> out = xt::empty<float>({count, s[1], s[2], s[3]});
+  const std::size_t row = s[2] * s[3], c = s[3];
+  for (std::size_t i = 0; i < count * s[1]; ++i)
+    for (std::size_t x = 0; x < s[2]; ++x)
+      std::copy_n(batch.data() + i * row + (s[2] - 1 - x) * c, c, out.data() + i * row + x * c);
+  return out;
+}
+
 // One frame as a (height, width, 3) tensor.
 inline xt::xtensor<float, 3> to_tensor(const cv::Mat& bgr, input_size size = {}) {
   if (size.width <= 0 || size.height <= 0)

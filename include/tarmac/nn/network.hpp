@@ -157,13 +157,15 @@ class basic_network {
         parameters_(bias_layout.second, T(0)),
         gradients_(bias_layout.second, T(0)) {
     initialise(options.init, options.seed);
+    step_seed_ = options.seed;
   }
   basic_network(const basic_network& other)
       : pool_(std::make_unique<thread_pool>(other.pool_->size())), parameters_(other.parameters_),
-        gradients_(other.gradients_) {}
+        gradients_(other.gradients_), step_seed_(other.step_seed_) {}
   basic_network& operator=(const basic_network& other) {
     parameters_ = other.parameters_;
     gradients_ = other.gradients_;
+    step_seed_ = other.step_seed_;
     return *this;
   }
   basic_network(basic_network&&) noexcept = default;
@@ -248,6 +250,7 @@ class basic_network {
                          std::span<const T> class_weights = {}) {
     const step_result r = loss_and_gradient(images, labels, class_weights);
     optimiser.step(std::span<T>(parameters_), std::span<const T>(gradients_), bias_layout.first[0], *pool_);
+    step_seed_ = step_seed_ * 6364136223846793005ull + 1442695040888963407ull;  // the next step's dropout draws
     return r;
   }
 
@@ -282,11 +285,11 @@ class basic_network {
     [&]<std::size_t... I>(std::index_sequence<I...>) { (fn.template operator()<I>(), ...); }(indices{});
   }
 
-  detail::context<T> context() {
+  detail::context<T> context(bool training = false) {
     const std::size_t stride = detail::align_up(max_of(per_worker));
     const std::size_t need = stride * pool_->size() + max_of(shared);
     if (scratch_.size() < need) scratch_.assign(need, T(0));
-    return {*pool_, scratch_.data(), stride, scratch_.data() + stride * pool_->size()};
+    return {*pool_, scratch_.data(), stride, scratch_.data() + stride * pool_->size(), training, step_seed_};
   }
 
   std::size_t check_images(const xt::xtensor<T, 4>& images, const char* who) const {
@@ -380,7 +383,7 @@ class basic_network {
   std::uint8_t* positions_of(std::size_t i) { return positions_.data() + position_offsets_[i]; }
 
   void forward_keep(const T* images, std::size_t n) {
-    const detail::context<T> ctx = context();
+    const detail::context<T> ctx = context(true);
     const T* in = images;
     for_each_layer([&]<std::size_t I>() {
       if constexpr (fused[I]) {
@@ -399,7 +402,7 @@ class basic_network {
   }
 
   void backward(const T* images, std::size_t n) {
-    const detail::context<T> ctx = context();
+    const detail::context<T> ctx = context(true);
     T* d = grad_a_.data();
     T* other = grad_b_.data();
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -431,6 +434,7 @@ class basic_network {
   std::vector<std::uint8_t> positions_;
   std::array<std::size_t, depth> activation_offsets_{}, position_offsets_{};
   std::size_t reserved_ = 0;
+  std::uint64_t step_seed_ = 0;
 };
 
 template <class Input, class... Layers>

@@ -87,8 +87,7 @@ class basic_cascade {
       if (!quality_[t]) continue;
       const Model& q = *quality_[t];
       const image::roi_rule &a = type_.roi(), &b = q.roi();
-      if (a.top_fraction != b.top_fraction || a.top_offset != b.top_offset || a.bottom_margin != b.bottom_margin ||
-          q.input().width != type_.input().width || q.input().height != type_.input().height)
+      if (!(a == b) || q.input().width != type_.input().width || q.input().height != type_.input().height)
         throw invalid_argument("cascade: the quality model of " + type_.classes()[t].id +
                                " preprocesses frames differently from the type model (ROI or input size)");
     }

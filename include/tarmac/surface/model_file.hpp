@@ -5,6 +5,7 @@
 // The layout is documented in docs/model-format.md so that weights trained elsewhere can be
 // converted (tools/torch_to_tarmac.py). Loading checks everything against the compiled network
 // and reports the first difference as tarmac::format_error; files are written atomically.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -31,6 +32,23 @@ struct model_metadata {
   std::vector<class_info> classes;  // in output order
   image::roi_rule roi;
   std::string notes;  // free text: how it was trained
+};
+
+// A parameter tensor as a model file stores it.
+struct stored_tensor {
+  std::size_t layer = 0;
+  std::string name;  // "weights" or "biases"
+  std::vector<std::size_t> shape;
+  std::vector<float> data;
+};
+
+// A model file read without a compiled network to hold it: for transfer learning between
+// networks that share some layers (transfer_parameters).
+struct stored_model {
+  model_metadata meta;
+  std::vector<std::size_t> input;  // [height, width, channels]
+  std::vector<nn::layer_spec> architecture;
+  std::vector<stored_tensor> tensors;
 };
 
 namespace detail {
@@ -132,7 +150,8 @@ void save_model(const std::filesystem::path& path, Net& net, const model_metadat
     fs << "layout" << "NHWC" << "channel_order" << "BGR" << "resize" << "bilinear" << "scale" << 1.0 / 255.0;
     fs << "input" << std::vector<int>{int(shape::height), int(shape::width), int(shape::channels)};
     fs << "roi" << "{" << "top_fraction" << meta.roi.top_fraction << "top_offset" << meta.roi.top_offset
-       << "bottom_margin" << meta.roi.bottom_margin << "}";
+       << "bottom_margin" << meta.roi.bottom_margin << "bottom_fraction" << meta.roi.bottom_fraction
+       << "left_fraction" << meta.roi.left_fraction << "right_fraction" << meta.roi.right_fraction << "}";
     fs << "classes" << "[";
     for (const class_info& c : meta.classes) fs << "{" << "id" << c.id << "label" << c.label << "}";
     fs << "]";
@@ -217,6 +236,58 @@ bool describes(const cv::FileNode& root, const std::filesystem::path& path) {
   return read_input(root, path) == compiled_input<Net>() && read_architecture(root, path) == Net::architecture();
 }
 
+// Classes, ROI and notes, checked (ids unique, an ROI that fits some frame).
+inline model_metadata read_metadata(const cv::FileNode& root, const std::filesystem::path& path) {
+  model_metadata meta;
+  for (const cv::FileNode& c : child(root, "classes", path, cv::FileNode::SEQ)) {
+    if (!c.isMap()) throw format_error(where(path) + "a class entry is not a map");
+    meta.classes.push_back({child(c, "id", path, cv::FileNode::STRING).string(), child(c, "label", path, cv::FileNode::STRING).string()});
+  }
+  try {
+    check_class_ids(meta.classes, where(path));
+  } catch (const invalid_argument& e) {
+    throw format_error(e.what());
+  }
+  const cv::FileNode roi = child(root, "roi", path, cv::FileNode::MAP);
+  meta.roi.top_fraction = detail::number<double>(child(roi, "top_fraction", path, cv::FileNode::REAL), "roi top_fraction", path);
+  meta.roi.top_offset = detail::number<int>(child(roi, "top_offset", path, cv::FileNode::INT), "roi top_offset", path);
+  meta.roi.bottom_margin = detail::number<int>(child(roi, "bottom_margin", path, cv::FileNode::INT), "roi bottom_margin", path);
+  // The fractions of the bottom and the sides came later: files without them keep RTK's full width.
+  for (auto [key, value] : {std::pair{"bottom_fraction", &meta.roi.bottom_fraction}, {"left_fraction", &meta.roi.left_fraction},
+                            {"right_fraction", &meta.roi.right_fraction}})
+    if (!roi[key].empty()) *value = detail::number<double>(child(roi, key, path, cv::FileNode::REAL), std::string("roi ") + key, path);
+  if (!meta.roi.fits_some_frame())
+    throw format_error(where(path) + "its roi (" + meta.roi.to_string() + ") selects no part of any frame");
+  if (const cv::FileNode notes = root["notes"]; notes.isString()) meta.notes = notes.string();
+  return meta;
+}
+
+// Every parameter tensor as the file stores it, each value finite.
+inline std::vector<stored_tensor> read_tensors(const cv::FileNode& root, const std::filesystem::path& path) {
+  std::vector<stored_tensor> tensors;
+  const cv::FileNode params = child(root, "parameters", path, cv::FileNode::SEQ);
+  for (std::size_t index = 0; index < params.size(); ++index) {
+    const std::string what = "parameter " + std::to_string(index);
+    const cv::FileNode p = params[int(index)];
+    if (!p.isMap()) throw format_error(where(path) + what + " is not a map");
+    stored_tensor t;
+    t.layer = detail::number<std::size_t>(child(p, "layer", path, cv::FileNode::INT), what + " layer", path);
+    t.name = child(p, "name", path, cv::FileNode::STRING).string();
+    t.shape = detail::numbers<std::size_t>(child(p, "shape", path, cv::FileNode::SEQ), what + " shape", path);
+    t.data = detail::numbers<float>(child(p, "data", path, cv::FileNode::SEQ), what + " data", path);
+    for (std::size_t i = 0; i < t.data.size(); ++i)
+      if (!std::isfinite(t.data[i])) throw format_error(where(path) + what + " value " + std::to_string(i) + " is not finite");
+    tensors.push_back(std::move(t));
+  }
+  return tensors;
+}
+
+inline std::size_t element_count(const std::vector<std::size_t>& shape) {
+  std::size_t n = 1;
+  for (std::size_t d : shape) n *= d;
+  return n;
+}
+
 template <class Net>
 model_metadata read_model(const cv::FileNode& root, const std::filesystem::path& path, Net& net) {
   const auto input = read_input(root, path);
@@ -233,60 +304,31 @@ model_metadata read_model(const cv::FileNode& root, const std::filesystem::path&
     if (!(found[i] == compiled[i]))
       throw format_error(where(path) + "layer " + std::to_string(i) + " is " + found[i].to_string() + ", expected " +
                          compiled[i].to_string());
-
-  // Metadata.
-  model_metadata meta;
-  const cv::FileNode classes = child(root, "classes", path, cv::FileNode::SEQ);
-  if (classes.size() != Net::classes)
-    throw format_error(where(path) + std::to_string(classes.size()) + " classes, the network has " +
+  model_metadata meta = read_metadata(root, path);
+  if (meta.classes.size() != Net::classes)
+    throw format_error(where(path) + std::to_string(meta.classes.size()) + " classes, the network has " +
                        std::to_string(Net::classes) + " outputs");
-  for (const cv::FileNode& c : classes) {
-    if (!c.isMap()) throw format_error(where(path) + "a class entry is not a map");
-    meta.classes.push_back({child(c, "id", path, cv::FileNode::STRING).string(), child(c, "label", path, cv::FileNode::STRING).string()});
-  }
-  try {
-    check_class_ids(meta.classes, where(path));
-  } catch (const invalid_argument& e) {
-    throw format_error(e.what());
-  }
-  const cv::FileNode roi = child(root, "roi", path, cv::FileNode::MAP);
-  meta.roi.top_fraction = detail::number<double>(child(roi, "top_fraction", path, cv::FileNode::REAL), "roi top_fraction", path);
-  meta.roi.top_offset = detail::number<int>(child(roi, "top_offset", path, cv::FileNode::INT), "roi top_offset", path);
-  meta.roi.bottom_margin = detail::number<int>(child(roi, "bottom_margin", path, cv::FileNode::INT), "roi bottom_margin", path);
-  if (!(meta.roi.top_fraction >= 0 && meta.roi.top_fraction <= 1) || meta.roi.bottom_margin < 0)
-    throw format_error(where(path) + "roi is out of range");
-  if (!meta.roi.fits_some_frame())
-    throw format_error(where(path) + "its roi (" + meta.roi.to_string() + ") selects no rows of any frame");
-  if (const cv::FileNode notes = root["notes"]; notes.isString()) meta.notes = notes.string();
 
   // Parameters: every tensor in order, shapes and sizes checked, into a copy first.
+  const std::vector<stored_tensor> tensors = read_tensors(root, path);
   std::vector<typename Net::scalar> staged(net.parameters().begin(), net.parameters().end());
-  const cv::FileNode params = child(root, "parameters", path, cv::FileNode::SEQ);
   std::size_t index = 0;
   const auto base = net.parameters().data();
   net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape,
                              auto values) {
     const std::string what = "parameter " + std::to_string(index) + " (layer " + std::to_string(layer) + " " + name + ")";
-    if (index >= params.size())
-      throw format_error(where(path) + "parameters end before " + what + " (truncated?)");
-    const cv::FileNode p = params[int(index++)];
-    if (!p.isMap()) throw format_error(where(path) + what + " is not a map");
-    const auto found_layer = detail::number<std::size_t>(child(p, "layer", path, cv::FileNode::INT), what + " layer", path);
-    const std::string found_name = child(p, "name", path, cv::FileNode::STRING).string();
-    const auto found_shape = detail::numbers<std::size_t>(child(p, "shape", path, cv::FileNode::SEQ), what + " shape", path);
-    if (found_layer != layer || found_name != name || found_shape != shape)
-      throw format_error(where(path) + what + ": found layer " + std::to_string(found_layer) + " " + found_name + " " +
-                         detail::shape_text(found_shape) + ", expected " + detail::shape_text(shape));
-    const auto data = detail::numbers<float>(child(p, "data", path, cv::FileNode::SEQ), what + " data", path);
-    if (data.size() != values.size())
-      throw format_error(where(path) + what + " has " + std::to_string(data.size()) + " values, expected " +
+    if (index >= tensors.size()) throw format_error(where(path) + "parameters end before " + what + " (truncated?)");
+    const stored_tensor& t = tensors[index++];
+    if (t.layer != layer || t.name != name || t.shape != shape)
+      throw format_error(where(path) + what + ": found layer " + std::to_string(t.layer) + " " + t.name + " " +
+                         detail::shape_text(t.shape) + ", expected " + detail::shape_text(shape));
+    if (t.data.size() != values.size())
+      throw format_error(where(path) + what + " has " + std::to_string(t.data.size()) + " values, expected " +
                          std::to_string(values.size()) + " (truncated?)");
-    for (std::size_t i = 0; i < data.size(); ++i)
-      if (!std::isfinite(data[i])) throw format_error(where(path) + what + " value " + std::to_string(i) + " is not finite");
-    std::copy(data.begin(), data.end(), staged.begin() + (values.data() - base));
+    std::copy(t.data.begin(), t.data.end(), staged.begin() + (values.data() - base));
   });
-  if (index != params.size())
-    throw format_error(where(path) + std::to_string(params.size()) + " parameter tensors, the network has " + std::to_string(index));
+  if (index != tensors.size())
+    throw format_error(where(path) + std::to_string(tensors.size()) + " parameter tensors, the network has " + std::to_string(index));
   std::copy(staged.begin(), staged.end(), net.parameters().begin());
   return meta;
 }
@@ -309,6 +351,44 @@ auto guard_parser(const std::filesystem::path& path, Reader&& reader, const std:
 }
 
 }  // namespace detail
+
+// Reads any model file, checked as load_model checks it, without fitting it to a network.
+inline stored_model read_stored_model(const std::filesystem::path& path) {
+  return detail::guard_parser(path, [&] {
+    const cv::FileStorage fs = detail::parse_model_file(path);
+    const cv::FileNode root = fs.root();
+    stored_model m{detail::read_metadata(root, path), detail::read_input(root, path), detail::read_architecture(root, path),
+                   detail::read_tensors(root, path)};
+    for (const stored_tensor& t : m.tensors)
+      if (t.layer >= m.architecture.size() || t.data.size() != detail::element_count(t.shape))
+        throw format_error(detail::where(path) + "parameter of layer " + std::to_string(t.layer) + " " + t.name +
+                           " does not fit the architecture or its own shape");
+    return m;
+  });
+}
+
+// Transfer learning: copies into net the parameters of the layers the two networks share from
+// the input on (the longest run of equal layers: kind, arguments, output shape), up to layer
+// `until`, and leaves the rest as net has them (freshly initialised). Returns the layers copied.
+template <class Net>
+std::vector<std::size_t> transfer_parameters(const stored_model& from, Net& net, std::size_t until = std::size_t(-1)) {
+  const auto compiled = Net::architecture();
+  if (from.input != detail::compiled_input<Net>())
+    throw invalid_argument("transfer_parameters: the model's input is " + detail::shape_text(from.input) +
+                           ", the network takes " + detail::shape_text(detail::compiled_input<Net>()));
+  std::size_t shared = 0;
+  while (shared < compiled.size() && shared < from.architecture.size() && from.architecture[shared] == compiled[shared]) ++shared;
+  std::vector<std::size_t> copied;
+  net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape, auto values) {
+    if (layer >= std::min(until, shared)) return;
+    for (const stored_tensor& t : from.tensors)
+      if (t.layer == layer && t.name == name && t.shape == shape) {
+        std::copy(t.data.begin(), t.data.end(), values.begin());
+        if (copied.empty() || copied.back() != layer) copied.push_back(layer);
+      }
+  });
+  return copied;
+}
 
 // Loads the parameters into net (which must be the architecture the file was saved from) and
 // returns the metadata. net is only changed when the whole file checks out.

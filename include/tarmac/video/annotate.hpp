@@ -9,6 +9,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct annotate_options {
   std::size_t batch = 16;
   double smoothing = 0;  // exponential moving average of the probabilities over frames (0 = off)
   bool show_roi = false;
+  std::optional<image::roi_rule> roi{};  // instead of the cascade's own rule
   std::function<bool()> stop{};  // polled before each frame is read; true (e.g. after Ctrl-C) ends reading
 };
 
@@ -66,7 +68,7 @@ annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& c
     to_write.cancel();
   };
   const image::input_size input = cascade.input();
-  const image::roi_rule roi = cascade.roi();
+  const image::roi_rule roi = options.roi.value_or(cascade.roi());
   // A frame too small for the models' region of interest is skipped and named, not fatal.
   source.set_filter([&](const cv::Mat& image) {
     try {

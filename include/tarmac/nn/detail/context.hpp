@@ -3,6 +3,7 @@
 // scratch memory allocated once by the network (per worker, and one region all workers share).
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 #include "tarmac/core/thread_pool.hpp"
 
@@ -14,6 +15,8 @@ struct context {
   T* scratch;                  // per worker: scratch + worker * per_worker
   std::size_t per_worker;
   T* shared;
+  bool training = false;       // a training step's forward and backward (dropout drops), not inference
+  std::uint64_t step_seed = 0;  // fixed within one step, so a backward pass sees its forward pass's draws
 
   T* worker_scratch(std::size_t worker) const { return scratch + worker * per_worker; }
 };
