@@ -44,6 +44,7 @@ struct settings {
   std::shared_ptr<const surface::stored_model> init_from;
   bool new_head = false;
   std::size_t freeze_epochs = 0;
+  double crop_scale = 0.8;  // strong augmentation's smallest window, per side
   bool tta = false;  // validation and test probabilities averaged with the mirrored frames
   fs::path log, plot;
   bool quiet = false;  // no per-epoch lines (cascade training prints its own)
@@ -244,7 +245,7 @@ result train(const settings& s, const std::vector<class_info>& classes, const st
   data::frame_cache cache(samples.size(), options.roi);  // every epoch and the validation reuse the decoded ROIs
   options.cache = &cache;
   if (s.augment == "rtk") options.view_mode = data::views::rtk_three;
-  else if (s.augment == "strong") options.augment = image::augmenter::strong();
+  else if (s.augment == "strong") options.augment = image::augmenter::strong(s.crop_scale);
   else if (s.augment != "none") throw invalid_argument("--augment must be rtk, strong or none, got '" + s.augment + "'");
   std::vector<float> loss_weights;
   if (s.balance == "weights")

@@ -48,6 +48,7 @@ void add_options(cli::parser& args) {
   args.option("--init-from", "MODEL", "start from this model's layers where the networks share them (transfer learning)", "");
   args.flag("--new-head", "with --init-from: a new classifier layer (needed when the classes differ)");
   args.option("--freeze-epochs", "N", "with --init-from: keep its convolutions fixed for the first N epochs", "0");
+  args.option("--crop-scale", "S", "strong augmentation: random windows of S to 1 of each side", "0.8");
   args.flag("--tta", "validate and test on each frame and its mirror image, averaging the probabilities");
   args.option("--threads", "N", "threads for the network (0 = all cores)", "0");
   args.option("--seed", "S", "random seed (split, shuffling, augmentation, initialisation)", "1");
@@ -76,6 +77,7 @@ settings read_options(const cli::parser& args) {
   s.freeze_epochs = std::size_t(args.integer("--freeze-epochs", 0, 100000));
   s.new_head = args.enabled("--new-head");
   s.tta = args.enabled("--tta");
+  s.crop_scale = args.real("--crop-scale", 0, 1, true);
   s.init_from_path = args.text("--init-from");
   if (s.init_from_path.empty()) {
     if (s.new_head || s.freeze_epochs) throw invalid_argument("--new-head and --freeze-epochs need --init-from");
@@ -88,7 +90,8 @@ settings read_options(const cli::parser& args) {
   } else if (!recipe.empty()) {
     throw invalid_argument("--recipe must be rtk, got '" + recipe + "'");
   }
-  if (s.net != "rtk" && s.net != "gap") throw invalid_argument("--net must be rtk or gap, got '" + s.net + "'");
+  if (s.net != "rtk" && s.net != "gap" && s.net != "rtk-dropout")
+    throw invalid_argument("--net must be rtk, gap or rtk-dropout, got '" + s.net + "'");
   if (s.augment != "rtk" && s.augment != "strong" && s.augment != "none")
     throw invalid_argument("--augment must be rtk, strong or none, got '" + s.augment + "'");
   if (s.balance != "weights" && s.balance != "replicate" && s.balance != "sample" && s.balance != "none")
@@ -103,8 +106,9 @@ settings read_options(const cli::parser& args) {
 result train_classifier(const settings& s, const std::vector<class_info>& classes,
                         const std::vector<data::sample>& samples, const data::split_indices& split,
                         const std::vector<std::size_t>& test) {
-  return s.net == "gap" ? train_with<nn::gap_net>(s, classes, samples, split, test)
-                        : train_with<nn::rtk_net>(s, classes, samples, split, test);
+  if (s.net == "gap") return train_with<nn::gap_net>(s, classes, samples, split, test);
+  if (s.net == "rtk-dropout") return train_with<nn::rtk_dropout_net>(s, classes, samples, split, test);
+  return train_with<nn::rtk_net>(s, classes, samples, split, test);
 }
 
 labelled_data open_dataset(const std::filesystem::path& root) {

@@ -39,6 +39,11 @@ namespace detail {
 
 using engine = std::mt19937_64;
 
+// The road surface is drawn in road-plane coordinates: columns across the road, rows along it.
+// The perspective of compose() fits a road many widths long into the texture's rows, so a row
+// stands for `along` times more road than a column: shapes are drawn that much shorter along it.
+constexpr double along = 5.0;
+
 inline double uniform(engine& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 inline int uniform_int(engine& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
 inline bool chance(engine& rng, double p) { return std::bernoulli_distribution(p)(rng); }
@@ -88,22 +93,42 @@ inline void add_grain(cv::Mat& image, engine& rng, double sigma) {
 
 // A random-walk crack from a point, in a direction, with branches.
 inline void draw_crack(cv::Mat& tex, engine& rng, cv::Point start, double heading, int steps, cv::Scalar colour, int depth) {
-  constexpr double along = 5.0;  // see road_texture
   cv::Point p = start;
+  // Wide enough to survive the warp and the resize to the network's input: a real crack an
+  // inch wide is visible from the car, one texture pixel wide would vanish.
+  const int width = uniform_int(rng, 2, 3);
   for (int s = 0; s < steps; ++s) {
     heading += uniform(rng, -0.6, 0.6);
     const cv::Point q = p + cv::Point(int(std::lround(6 * std::cos(heading))), int(std::lround(6 * std::sin(heading) / along)));
-    cv::line(tex, p, q, colour, uniform_int(rng, 1, 2), cv::LINE_AA);
+    cv::line(tex, p, q, colour, width, cv::LINE_AA);
     if (depth > 0 && chance(rng, 0.12)) draw_crack(tex, rng, q, heading + uniform(rng, -1.5, 1.5), steps / 2, colour, depth - 1);
     p = q;
   }
 }
 
+// A pothole: an irregular dark hollow in a worn rim, 20-60 cm across (a lane is ~190 columns).
 inline void draw_pothole(cv::Mat& tex, engine& rng, cv::Scalar base, double scale) {
   const cv::Point c(uniform_int(rng, 10, tex.cols - 10), uniform_int(rng, 10, tex.rows - 10));
-  const cv::Size axes(int(uniform(rng, 6, 22) * scale), std::max(1, int(uniform(rng, 5, 16) * scale / 5)));
-  cv::ellipse(tex, c, axes + cv::Size(3, 1), 0, 0, 360, base * 0.75, cv::FILLED, cv::LINE_AA);  // worn rim
-  cv::ellipse(tex, c, axes, 0, 0, 360, base * 0.35, cv::FILLED, cv::LINE_AA);
+  const double rx = uniform(rng, 8, 24) * scale, ry = std::max(2.0, uniform(rng, 8, 24) * scale / along);
+  std::vector<cv::Point> hollow, rim;
+  for (int k = 0; k < 10; ++k) {  // a wobbly outline, not an ellipse
+    const double a = k * 2 * M_PI / 10, r = uniform(rng, 0.7, 1.15);
+    hollow.emplace_back(c + cv::Point(int(rx * r * std::cos(a)), int(ry * r * std::sin(a))));
+    rim.emplace_back(c + cv::Point(int((rx * r + 4) * std::cos(a)), int((ry * r + 1.5) * std::sin(a))));
+  }
+  cv::fillPoly(tex, std::vector<std::vector<cv::Point>>{rim}, base * 0.7, cv::LINE_AA);
+  cv::fillPoly(tex, std::vector<std::vector<cv::Point>>{hollow}, base * uniform(rng, 0.25, 0.4), cv::LINE_AA);
+}
+
+// Alligator (fatigue) cracking: a patch of the surface broken into small polygons.
+inline void draw_alligator(cv::Mat& tex, engine& rng, cv::Scalar colour) {
+  const cv::Point c(uniform_int(rng, 0, tex.cols), uniform_int(rng, 0, tex.rows));
+  const int half_w = uniform_int(rng, 20, 50), half_h = std::max(3, int(uniform_int(rng, 20, 50) / along));
+  for (int y = -half_h; y <= half_h; y += 2)
+    for (int x = -half_w; x <= half_w; x += uniform_int(rng, 7, 12)) {
+      const cv::Point p = c + cv::Point(x + uniform_int(rng, -3, 3), y);
+      cv::line(tex, p, p + cv::Point(uniform_int(rng, -6, 6), uniform_int(rng, 1, 2)), colour, 2, cv::LINE_AA);
+    }
 }
 
 inline void draw_puddle(cv::Mat& tex, engine& rng) {
@@ -112,12 +137,8 @@ inline void draw_puddle(cv::Mat& tex, engine& rng) {
   cv::ellipse(tex, c, axes, 0, 0, 360, jitter(rng, {150, 140, 125}, 25), cv::FILLED, cv::LINE_AA);
 }
 
-// The road surface in road-plane coordinates: columns across the road, rows along it
-// (row 0 farthest). `length` rows let a drive scroll along one texture. The perspective of
-// compose() fits a road many widths long into the texture's rows, so a row stands for
-// `along` times more road than a column: shapes are drawn that much shorter along the road.
-constexpr double along = 5.0;
-
+// The road surface in road-plane coordinates (row 0 farthest). `length` rows let a drive
+// scroll along one texture.
 inline cv::Mat road_texture(road_type type, road_quality quality, engine& rng, int width, int length) {
   cv::Mat tex(length, width, CV_8UC3);
   cv::Scalar base;
@@ -128,11 +149,13 @@ inline cv::Mat road_texture(road_type type, road_quality quality, engine& rng, i
     base = jitter(rng, {g + 4, g + 2, g}, 6);
     tex.setTo(base);
     add_blotches(tex, rng, 8, 20 + 6 * defects);
-    if (defects >= 1)  // patches of newer (darker) asphalt
-      for (int k = uniform_int(rng, 1, 2 + 2 * defects); k > 0; --k) {
-        const cv::Rect r(uniform_int(rng, 0, width - 40), uniform_int(rng, 0, length - 30), uniform_int(rng, 25, 90),
-                         uniform_int(rng, 6, 24));
-        cv::rectangle(tex, r & cv::Rect(0, 0, width, length), base * uniform(rng, 0.6, 0.85), cv::FILLED);
+    if (defects >= 1)  // patches of newer (darker) asphalt, with their seams
+      for (int k = int(uniform(rng, 2, 4 + 3 * defects) * per_area * 2); k > 0; --k) {
+        const cv::Rect r(uniform_int(rng, 0, width - 40), uniform_int(rng, 0, length - 30), uniform_int(rng, 40, 110),
+                         uniform_int(rng, 10, 30));
+        const cv::Rect inside = r & cv::Rect(0, 0, width, length);
+        cv::rectangle(tex, inside, base * uniform(rng, 0.55, 0.8), cv::FILLED);
+        cv::rectangle(tex, inside, base * 0.45, 1);
       }
     if (chance(rng, 0.85)) {  // lane markings, faded on worse roads
       const cv::Scalar paint = chance(rng, 0.3) ? cv::Scalar(40, 190, 220) : cv::Scalar(225, 225, 225);
@@ -183,13 +206,16 @@ inline cv::Mat road_texture(road_type type, road_quality quality, engine& rng, i
       for (int k = uniform_int(rng, 2, 5); k > 0; --k)
         draw_crack(tex, rng, {uniform_int(rng, 0, width), 0}, uniform(rng, 1.2, 1.9), length / 6, base * 0.45, 1);
   }
-  // Cracks, potholes and puddles by quality.
-  const cv::Scalar crack = base * 0.45;
-  for (int k = int((defects == 0 ? 0 : defects == 1 ? uniform(rng, 2, 6) : uniform(rng, 10, 22)) * per_area); k > 0; --k)
+  // Cracks, potholes and puddles by quality: a regular road has some cracks and the odd small
+  // pothole, a bad one a crack network, alligator cracking and many large potholes.
+  const cv::Scalar crack = base * 0.4;
+  for (int k = int((defects == 0 ? 0 : defects == 1 ? uniform(rng, 6, 12) : uniform(rng, 18, 30)) * per_area); k > 0; --k)
     draw_crack(tex, rng, {uniform_int(rng, 0, width), uniform_int(rng, 0, length)}, uniform(rng, 0, 6.3),
-               uniform_int(rng, 6, 18), crack, defects);
-  for (int k = int((defects == 0 ? 0 : defects == 1 ? uniform(rng, 0, 2) : uniform(rng, 5, 14)) * per_area); k > 0; --k)
-    draw_pothole(tex, rng, base, defects == 2 ? 1.4 : 0.8);
+               uniform_int(rng, 8, 22), crack, defects);
+  if (defects == 2)
+    for (int k = int(uniform(rng, 3, 7) * per_area); k > 0; --k) draw_alligator(tex, rng, crack);
+  for (int k = int((defects == 0 ? 0 : defects == 1 ? uniform(rng, 1, 3) : uniform(rng, 10, 20)) * per_area); k > 0; --k)
+    draw_pothole(tex, rng, base, defects == 2 ? 1.5 : 0.8);
   if (defects == 2 && chance(rng, 0.45))
     for (int k = uniform_int(rng, 1, 3); k > 0; --k) draw_puddle(tex, rng);
   add_grain(tex, rng, type == road_type::asphalt ? uniform(rng, 8, 14) : uniform(rng, 5, 9));
@@ -251,14 +277,16 @@ inline cv::Mat compose(const cv::Mat& texture, const road_view& v, const scene_o
                       cv::BORDER_TRANSPARENT);
   engine shadow_rng(v.shadow_seed);  // the same shadows on every frame of a segment
   if (v.shadows > 0) {
+    // Tree and building shadows: soft-edged blobs, flattened by the perspective like the road,
+    // so that they do not look like the sharp-edged dark shapes of potholes and cracks.
     cv::Mat shade(o.size, CV_8U, cv::Scalar(255));
     for (int k = 0; k < v.shadows; ++k) {
-      std::vector<cv::Point> poly;
       const cv::Point c(uniform_int(shadow_rng, 0, w), uniform_int(shadow_rng, horizon, h));
-      for (int p = 0; p < 6; ++p)
-        poly.push_back(c + cv::Point(uniform_int(shadow_rng, -w / 3, w / 3), uniform_int(shadow_rng, -h / 6, h / 6)));
-      cv::fillPoly(shade, std::vector<std::vector<cv::Point>>{poly}, uniform(shadow_rng, 110, 180), cv::LINE_AA);
+      const double depth = double(c.y - horizon) / std::max(1, h - horizon);  // 0 at the horizon, 1 at the bottom
+      const cv::Size axes(int(w * uniform(shadow_rng, 0.1, 0.35) * (0.3 + depth)), int(h * uniform(shadow_rng, 0.02, 0.08) * (0.3 + depth)));
+      cv::ellipse(shade, c, axes, uniform(shadow_rng, -15, 15), 0, 360, uniform(shadow_rng, 120, 185), cv::FILLED, cv::LINE_AA);
     }
+    cv::GaussianBlur(shade, shade, {0, 0}, std::max(1.0, w / 90.0));
     cv::Mat shade3;
     cv::merge(std::vector<cv::Mat>{shade, shade, shade}, shade3);
     cv::multiply(frame, shade3, frame, 1.0 / 255);

@@ -158,8 +158,8 @@ class augmenter {
   bool empty() const { return steps_.empty(); }
 
   // Crop/scale jitter, flips, colour jitter, blur and noise: the "strong" recipe.
-  static augmenter strong() {
-    return augmenter({random_crop_scale{}, random_flip{}, random_hsv_jitter{}, random_blur_noise{}});
+  static augmenter strong(double min_scale = 0.8) {
+    return augmenter({random_crop_scale{min_scale}, random_flip{}, random_hsv_jitter{}, random_blur_noise{}});
   }
 
  private:

@@ -453,4 +453,12 @@ using gap_net = basic_network<T, input<128, 128, 3>,
                               conv2d<32, 3>, maxpool2d<2>, relu, conv2d<32, 3>, maxpool2d<2>, relu,
                               conv2d<64, 3>, maxpool2d<2>, relu, global_avg_pool, dense<Classes>>;
 
+// The RTK network with dropout before each dense layer (half of the flattened features, a
+// quarter of the hidden ones), for small data sets.
+template <std::size_t Classes, class T = float>
+using rtk_dropout_net = basic_network<T, input<128, 128, 3>,
+                                      conv2d<32, 3>, maxpool2d<2>, relu, conv2d<32, 3>, maxpool2d<2>, relu,
+                                      conv2d<64, 3>, maxpool2d<2>, relu, flatten, dropout<500>, dense<128>, relu,
+                                      dropout<250>, dense<Classes>>;
+
 }  // namespace tarmac::nn
