@@ -41,40 +41,39 @@ inline void check_convention(const char* where, coords convention) {
                            " is not a tarmac::nms::coords value");
 }
 
-// Says why box i is invalid and throws: a non-finite coordinate, x2 < x1 or y2 < y1, or an area
-// (under convention C) outside detail::area_fault_of's range. Kept out of the checks' loop.
+// Says why box i or its score is invalid and throws: a non-finite coordinate, x2 < x1 or y2 < y1,
+// an area (under convention C) outside detail::area_fault_of's range, or a non-finite score. Kept
+// out of line, so that the check of a valid entry inlines into the loop over all of them.
 template <coords C, class T>
-[[noreturn, gnu::cold, gnu::noinline]] void reject_box(const char* where, std::size_t i, const box<T>& b) {
+[[noreturn, gnu::cold, gnu::noinline]] void reject_entry(const char* where, std::size_t i, const box<T>& b, T score) {
   std::ostringstream why;
-  why << where << ": box " << i;
   const T w = extent<C>(b.x1, b.x2), h = extent<C>(b.y1, b.y2);
   const char* type = sizeof(T) == sizeof(float) ? "float" : "double";
   if (!(std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2)))
-    why << " has a non-finite coordinate " << describe(b);
+    why << where << ": box " << i << " has a non-finite coordinate " << describe(b);
   else if (b.x2 < b.x1 || b.y2 < b.y1)
-    why << " has x2 < x1 or y2 < y1 " << describe(b);
-  else if (area_fault_of(w, h, area<C>(b)) == area_fault::overflows)
-    why << " " << describe(b) << ": its area " << static_cast<long double>(w) * h << " exceeds half the largest "
-        << type << " (" << std::numeric_limits<T>::max() / 2
+    why << where << ": box " << i << " has x2 < x1 or y2 < y1 " << describe(b);
+  else if (const area_fault fault = area_fault_of(w, h, area<C>(b)); fault == area_fault::overflows)
+    why << where << ": box " << i << " " << describe(b) << ": its area " << static_cast<long double>(w) * h
+        << " exceeds half the largest " << type << " (" << std::numeric_limits<T>::max() / 2
         << "), so the union of two boxes could overflow; rescale the coordinates";
+  else if (fault == area_fault::underflows)
+    why << where << ": box " << i << " " << describe(b) << ": its area " << static_cast<long double>(w) * h
+        << " is below the smallest normal " << type << " (" << std::numeric_limits<T>::min()
+        << "), where the IoU loses precision; rescale the coordinates";
   else
-    why << " " << describe(b) << ": its area " << static_cast<long double>(w) * h << " is below the smallest normal "
-        << type << " (" << std::numeric_limits<T>::min() << "), where the IoU loses precision; rescale the coordinates";
+    why << where << ": score " << i << " is not finite (" << score << ")";
   throw invalid_argument(why.str());
 }
 
-// Box i and its score are valid, or this throws saying why. The first test implies finite
+// Box i and its score are valid, or this throws saying why. The box test implies finite
 // coordinates: an infinite or NaN one makes an extent, and so the area, infinite or NaN.
 template <coords C, class T>
 void check_entry(const char* where, std::size_t i, const box<T>& b, T score) {
   if (!(b.x2 >= b.x1 && b.y2 >= b.y1 &&
-        area_fault_of(extent<C>(b.x1, b.x2), extent<C>(b.y1, b.y2), area<C>(b)) == area_fault::none))
-    reject_box<C>(where, i, b);
-  if (!std::isfinite(score)) {
-    std::ostringstream out;
-    out << where << ": score " << i << " is not finite (" << score << ")";
-    throw invalid_argument(out.str());
-  }
+        area_fault_of(extent<C>(b.x1, b.x2), extent<C>(b.y1, b.y2), area<C>(b)) == area_fault::none &&
+        std::isfinite(score)))
+    reject_entry<C>(where, i, b, score);
 }
 
 template <class T>

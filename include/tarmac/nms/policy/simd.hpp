@@ -265,7 +265,6 @@ class centre_grid_nms {
     for (auto* v : {&cx_, &cy_, &rx_, &ry_}) v->resize(m);
     sorted_.resize(m);
     area_.resize(m);
-    pos_of_rank_.resize(m);
     // Locals, not a level_stats: stores to the arrays of doubles would keep its fields in memory.
     const double inf = std::numeric_limits<double>::infinity();
     double max_w = 0, max_h = 0, min_w = inf, min_h = inf, lo_x = inf, hi_x = -inf, lo_y = inf, hi_y = -inf;
@@ -273,7 +272,6 @@ class centre_grid_nms {
     for (std::size_t r = 0; r < m; ++r) {
       const box<T>& b = sorted_[r] = boxes[order[r]];
       area_[r] = area<C>(b);
-      pos_of_rank_[r] = area_[r] == T(0) ? isolated : 0;
       if (area_[r] == T(0)) {
         rx_[r] = ry_[r] = cx_[r] = cy_[r] = 0;
         continue;
@@ -304,8 +302,7 @@ class centre_grid_nms {
   }
 
   // Each box's radius in its own level (replacing the extents in rx_, ry_), and each level's
-  // summed reach, for its cell size. Until build(), pos_of_rank_ holds each grid box's level.
-  // One level (the usual case) sums in registers, with no branch.
+  // summed reach, for its cell size. One level (the usual case) sums in registers, with no branch.
   void own_radii(std::size_t m) {
     // Copies and spans, which stores to the arrays cannot alias: the loop can then vectorise.
     const pruning_bound bound = bound_;
@@ -327,17 +324,19 @@ class centre_grid_nms {
       return;
     }
     for (std::size_t r = 0; r < m; ++r) {
-      if (pos_of_rank_[r] == isolated) continue;
-      level_stats& s = levels_[pos_of_rank_[r]].stats;
+      if (outside(r)) continue;
+      level_stats& s = levels_[level_of_rank_[r]].stats;
       radius(r, s.max_w, s.max_h, s.reach_x, s.reach_y);
     }
   }
 
   std::size_t level_of(std::size_t r) const { return levels_.size() > 1 ? level_of_rank_[r] : 0; }
 
-  // One level, unless sizes span more than 2^octaves_per_level; then levels_, level_of_rank_ and
-  // pos_of_rank_ (the level, for now). rx_ and ry_ hold the extents; all.min_s may be below the
-  // smallest size.
+  // Until build() marks them isolated: a continuous box of area 0 overlaps nothing and takes no cell.
+  bool outside(std::size_t r) const { return area_[r] == T(0); }
+
+  // One level, unless sizes span more than 2^octaves_per_level; then levels_ and level_of_rank_.
+  // rx_ and ry_ hold the extents; all.min_s may be below the smallest size.
   void assign_levels(level_stats all) {
     auto one_level = [&] {
       levels_.resize(all.boxes ? 1 : 0);
@@ -346,16 +345,16 @@ class centre_grid_nms {
     const int high = all.boxes ? exponent(all.max_s) : 0;
     if (!all.boxes || high - exponent(all.min_s) <= octaves_per_level) return one_level();
     all.min_s = std::numeric_limits<double>::infinity();
-    for (std::size_t r = 0; r < pos_of_rank_.size(); ++r)
-      if (pos_of_rank_[r] != isolated) all.min_s = std::min(all.min_s, size_of(rx_[r], ry_[r]));
+    for (std::size_t r = 0; r < area_.size(); ++r)
+      if (!outside(r)) all.min_s = std::min(all.min_s, size_of(rx_[r], ry_[r]));
     const int low = exponent(all.min_s);
     if (high - low <= octaves_per_level) return one_level();
     // Octaves counted from the smallest size: which are occupied, then which level each goes to,
     // from the smallest up (a level starts at the first occupied octave it cannot take).
-    level_of_rank_.resize(pos_of_rank_.size());
+    level_of_rank_.resize(area_.size());
     level_index_.assign(std::size_t(high - low) + 1, 0);
     for (std::size_t r = 0; r < level_of_rank_.size(); ++r) {
-      if (pos_of_rank_[r] == isolated) continue;
+      if (outside(r)) continue;
       level_of_rank_[r] = static_cast<std::uint16_t>(exponent(size_of(rx_[r], ry_[r])) - low);
       level_index_[level_of_rank_[r]] = 1;
     }
@@ -368,8 +367,8 @@ class centre_grid_nms {
     levels_.resize(count);
     for (auto& l : levels_) l.stats = {};
     for (std::size_t r = 0; r < level_of_rank_.size(); ++r) {
-      if (pos_of_rank_[r] == isolated) continue;
-      pos_of_rank_[r] = level_of_rank_[r] = static_cast<std::uint16_t>(level_index_[level_of_rank_[r]]);
+      if (outside(r)) continue;
+      level_of_rank_[r] = static_cast<std::uint16_t>(level_index_[level_of_rank_[r]]);
       levels_[level_of_rank_[r]].stats.add(rx_[r], ry_[r], cx_[r], cy_[r]);
     }
   }
@@ -432,13 +431,13 @@ class centre_grid_nms {
   std::span<const std::uint32_t> ranks_of(std::size_t l) {
     if (level_start_.size() != levels_.size() + 1) {
       level_start_.assign(levels_.size() + 1, 0);
-      for (std::size_t r = 0; r < pos_of_rank_.size(); ++r)
-        if (pos_of_rank_[r] != isolated) ++level_start_[level_of(r) + 1];
+      for (std::size_t r = 0; r < area_.size(); ++r)
+        if (!outside(r)) ++level_start_[level_of(r) + 1];
       for (std::size_t k = 1; k < level_start_.size(); ++k) level_start_[k] += level_start_[k - 1];
       by_level_.resize(level_start_.back());
       next_.assign(level_start_.begin(), level_start_.end() - 1);
-      for (std::size_t r = 0; r < pos_of_rank_.size(); ++r)
-        if (pos_of_rank_[r] != isolated) by_level_[next_[level_of(r)]++] = static_cast<std::uint32_t>(r);
+      for (std::size_t r = 0; r < area_.size(); ++r)
+        if (!outside(r)) by_level_[next_[level_of(r)]++] = static_cast<std::uint32_t>(r);
     }
     return std::span<const std::uint32_t>(by_level_).subspan(level_start_[l], level_start_[l + 1] - level_start_[l]);
   }
@@ -454,12 +453,12 @@ class centre_grid_nms {
     cell_of_rank_.resize(m);
     level_start_.clear();  // ranks_of regroups
     // Spans, so that the compiler need not reload the vectors' buffers after each store.
-    const std::span<const std::uint32_t> slot(pos_of_rank_);
+    const std::span<const T> area(area_);
     const std::span<const double> cx(cx_), cy(cy_);
     const std::span<std::uint32_t> cell_of(cell_of_rank_), count(cell_start_);
     auto count_with = [&](auto cell_at) {
       for (std::size_t r = 0; r < m; ++r) {
-        if (slot[r] == isolated) continue;
+        if (area[r] == T(0)) continue;  // outside(r)
         cell_of[r] = static_cast<std::uint32_t>(cell_at(r));
         ++count[cell_of[r] + 1];
       }
@@ -468,7 +467,7 @@ class centre_grid_nms {
     if (levels_.size() == 1)
       count_with([only = level_map(levels_[0]), cx, cy](std::size_t r) { return only(cx[r], cy[r]); });
     else
-      count_with([&](std::size_t r) { return levels_[slot[r]].cell(cx[r], cy[r]); });
+      count_with([&](std::size_t r) { return levels_[level_of_rank_[r]].cell(cx[r], cy[r]); });
   }
 
   std::vector<std::size_t> suppress(std::span<const std::uint32_t> order, std::size_t max_keep) {
@@ -500,8 +499,12 @@ class centre_grid_nms {
     const std::size_t in_grid = cell_start_.back();
     resize(in_grid);
     next_.assign(cell_start_.begin(), cell_start_.end() - 1);
+    pos_of_rank_.resize(m);
     for (std::size_t r = 0; r < m; ++r) {
-      if (pos_of_rank_[r] == isolated) continue;
+      if (outside(r)) {
+        pos_of_rank_[r] = isolated;
+        continue;
+      }
       const std::uint32_t p = next_[cell_of_rank_[r]]++;
       place(p, sorted_[r], area_[r]);
       rank_at_[p] = static_cast<std::uint32_t>(r);
@@ -556,13 +559,13 @@ class centre_grid_nms {
     };
     const double cx = cx_[r], cy = cy_[r];
     auto scan = [&](const level& lv, double rx, double ry) TARMAC_DETAIL_ALWAYS_INLINE {
-      const level_map cells(lv);
-      const std::size_t cx0 = cells.x(cx - rx), cx1 = cells.x(cx + rx);
-      const std::size_t cy0 = cells.y(cy - ry), cy1 = cells.y(cy + ry);
+      const grid_axis::map &x = lv.ax.mapping(), &y = lv.ay.mapping();
+      const std::size_t cx0 = x(cx - rx), cx1 = x(cx + rx), cy0 = y(cy - ry), cy1 = y(cy + ry);
+      const std::size_t base = lv.base, stride = x.cells;
       rows += cy1 - cy0 + 1;
       // Rows of cells are contiguous in memory; consecutive rows often join into one run.
       for (std::size_t row = cy0; row <= cy1; ++row) {
-        const std::size_t first = cells.base + row * cells.x.cells;
+        const std::size_t first = base + row * stride;
         const std::size_t b0 = cell_start_[first + cx0], e = cell_start_[first + cx1 + 1];
         if (b0 == e) continue;
         if (b0 != run_end) {
