@@ -1,7 +1,9 @@
 // Small cases worked out by hand, for every policy.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <vector>
 
 #include <tarmac/nms.hpp>
@@ -122,4 +124,24 @@ TEST_CASE("the default policy is simd") {
   const std::vector<float> s = {0.1f, 0.8f};
   CHECK(nms::nms(b, s) == index_list{1});
   CHECK(nms::nms(std::span<const box<float>>(b), std::span<const float>(s)) == index_list{1});
+}
+
+TEST_CASE_TEMPLATE("a tiny threshold and an intersection too small for a normal float (issue 14)", Policy, nms::naive,
+                   nms::suppressed_flag, nms::simd) {
+  // Boxes a and b, of normal areas near 2^-120, overlap in a sliver whose area is subnormal; the
+  // threshold is the float just under their IoU, so b must go. simd's old division-free prefilter
+  // (inter > 0.999 t * union) rounded t * union up to inter here and skipped b's batch, which 16
+  // zero-area boxes scoring between them keep apart from a's own lane.
+  const box<float> a{0, 0, 0x1.4p-61f, 0x1.ep-61f}, b{0x1.3ffff4p-61f, 0x1.1p-61f, 0x1.73fffap-60f, 0x1.dp-61f};
+  std::vector<box<float>> boxes = {a};
+  std::vector<float> scores = {0.9f};
+  for (int i = 0; i < 16; ++i) boxes.push_back({0x1.4p-62f, 0x1.ep-62f, 0x1.4p-62f, 0x1.ep-62f}), scores.push_back(0.85f);
+  boxes.push_back(b);
+  scores.push_back(0.8f);
+  nms::params p;
+  p.iou_threshold = std::nextafter(nms::iou(a, b), 0.0f);
+  REQUIRE(p.iou_threshold > 0.0f);
+  const index_list kept = run<Policy>(boxes, scores, p);
+  CHECK(kept.size() == 17);
+  CHECK(std::find(kept.begin(), kept.end(), boxes.size() - 1) == kept.end());
 }

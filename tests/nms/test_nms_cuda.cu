@@ -53,6 +53,19 @@ TEST_CASE("without a GPU the CUDA policy fails with a clear cuda_error, not a cr
   CHECK(nms::nms<nms::cuda>(std::vector<box<float>>{}, std::vector<float>{}).empty());  // nothing to do, no device needed
 }
 
+TEST_CASE("the CUDA front ends reject what the CPU front ends reject, before they need a device") {
+  // Issue 14: an area that overflows float, and a convention that is not a coords value.
+  const std::vector<box<float>> b = {{0, 0, 1, 1}, {0, 0, 1e20f, 1e20f}};
+  const std::vector<float> s = {0.5f, 0.4f};
+  CHECK_THROWS_WITH_AS(nms::nms<nms::cuda>(b, s), doctest::Contains("nms: box 1 (0, 0, 1e+20, 1e+20): its area 1e+40 exceeds"),
+                       tarmac::invalid_argument);
+  nms::params p;
+  p.convention = static_cast<nms::coords>(7);
+  nms::cuda_workspace ws;
+  CHECK_THROWS_WITH_AS(nms::nms_device(nullptr, nullptr, 4, nullptr, p, ws), doctest::Contains("convention 7"),
+                       tarmac::invalid_argument);
+}
+
 TEST_CASE("cuda matches naive on random sets with ties, duplicates and zero-area boxes") {
   if (skip_without_gpu()) return;
   for (std::uint32_t seed = 0; seed < 300; ++seed) {
@@ -111,7 +124,13 @@ TEST_CASE("cuda on the classic and scene sets, with the mask built in many chunk
   const box<float> bad{5, 5, 1, 1};
   cudaMemcpy(d_boxes + 17, &bad, sizeof bad, cudaMemcpyHostToDevice);
   CHECK_THROWS_WITH_AS(nms::nms_device(d_boxes, d_scores, scene.boxes.size(), d_keep, q, ws),
-                       doctest::Contains("box or score 17"), tarmac::invalid_argument);
+                       doctest::Contains("nms_device: box 17 has x2 < x1 or y2 < y1 (5, 5, 1, 1)"), tarmac::invalid_argument);
+  // So is a box whose area overflows float (issue 14): its IoU with a copy of itself would be NaN.
+  const box<float> huge{0, 0, 1e20f, 1e20f};
+  cudaMemcpy(d_boxes + 17, &huge, sizeof huge, cudaMemcpyHostToDevice);
+  CHECK_THROWS_WITH_AS(nms::nms_device(d_boxes, d_scores, scene.boxes.size(), d_keep, q, ws),
+                       doctest::Contains("nms_device: box 17 (0, 0, 1e+20, 1e+20): its area 1e+40 exceeds"),
+                       tarmac::invalid_argument);
   cudaFree(d_boxes);
   cudaFree(d_scores);
   cudaFree(d_keep);

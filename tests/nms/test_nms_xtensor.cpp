@@ -35,3 +35,13 @@ TEST_CASE("xtensor front ends reject wrong shapes") {
   const xt::xtensor<float, 1> two = {0.5f, 0.4f};
   CHECK_THROWS_AS(nms::nms(four, two), tarmac::invalid_argument);
 }
+
+TEST_CASE("xtensor front ends reject a box whose area overflows (issue 14)") {
+  const xt::xtensor<float, 2> boxes = {{0, 0, 1, 1}, {0, 0, 1e20f, 1e20f}};
+  const xt::xtensor<float, 1> scores = {0.9f, 0.8f};
+  CHECK_THROWS_WITH_AS(nms::nms(boxes, scores), doctest::Contains("nms: box 1 (0, 0, 1e+20, 1e+20): its area"),
+                       tarmac::invalid_argument);
+  const xt::xtensor<double, 2> dets = {{0, 0, 1e-170, 1e-170, 0.5}};
+  CHECK_THROWS_WITH_AS(nms::nms(dets), doctest::Contains("nms: box 0 (0, 0, 1e-170, 1e-170): its area"),
+                       tarmac::invalid_argument);
+}

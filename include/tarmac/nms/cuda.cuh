@@ -35,6 +35,7 @@
 
 #include "tarmac/core/error.hpp"
 #include "tarmac/nms/nms.hpp"
+#include "tarmac/nms/detail/area_rule.hpp"
 #include "tarmac/nms/cuda/kernels.hpp"
 #include "tarmac/nms/cuda/plan.hpp"
 
@@ -91,8 +92,9 @@ struct device_block {
 };
 
 // Keys for the stable sort; boxes below the score threshold get the largest key and sort last.
-// Also finds the first invalid box or score (non-finite, or x2 < x1, y2 < y1).
-template <class = void>
+// Also finds the first invalid box or score (non-finite, x2 < x1, y2 < y1, or an area outside
+// area_fault_of's range), as the host's check_entry would.
+template <coords C>
 __global__ void score_keys(const box<float>* boxes, const float* scores, std::uint32_t n, float score_threshold,
                            std::uint32_t* keys, std::uint32_t* values, std::uint32_t* valid_count,
                            std::uint32_t* first_invalid) {
@@ -100,7 +102,10 @@ __global__ void score_keys(const box<float>* boxes, const float* scores, std::ui
   if (i >= n) return;
   const box<float> b = boxes[i];
   const float s = scores[i];
-  if (!(isfinite(b.x1) && isfinite(b.y1) && isfinite(b.x2) && isfinite(b.y2) && isfinite(s)) || b.x2 < b.x1 || b.y2 < b.y1)
+  if (!(isfinite(b.x1) && isfinite(b.y1) && isfinite(b.x2) && isfinite(b.y2) && isfinite(s)) || b.x2 < b.x1 ||
+      b.y2 < b.y1 ||
+      area_fault_of(extent_rn<C>(b.x1, b.x2), extent_rn<C>(b.y1, b.y2), area_rn<C>(b.x1, b.y1, b.x2, b.y2)) !=
+          area_fault::none)
     atomicMin(first_invalid, i);
   const bool passes = !(s < score_threshold);
   keys[i] = passes ? descending_key(s) : 0xFFFFFFFFu;
@@ -314,9 +319,11 @@ inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, 
   TARMAC_CUDA_CHECK(cudaMemsetAsync(counters, 0, 2 * sizeof(std::uint32_t), stream));
   TARMAC_CUDA_CHECK(cudaMemsetAsync(counters + 2, 0xFF, sizeof(std::uint32_t), stream));
   const unsigned blocks = unsigned((n + 255) / 256);
-  detail::score_keys<><<<blocks, 256, 0, stream>>>(d_boxes, d_scores, std::uint32_t(n), p.score_threshold, keys, values,
-                                                 counters, counters + 2);
-  TARMAC_CUDA_CHECK(cudaGetLastError());
+  detail::with_convention(p.convention, [&]<coords C>() {
+    detail::score_keys<C><<<blocks, 256, 0, stream>>>(d_boxes, d_scores, std::uint32_t(n), p.score_threshold, keys,
+                                                      values, counters, counters + 2);
+    TARMAC_CUDA_CHECK(cudaGetLastError());
+  });
   std::size_t temp_bytes = 0;
   TARMAC_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys, keys_sorted, values, order, int(n), 0, 32, stream));
   unsigned char* temp = ws.buffers.cub_temp_.reserve(temp_bytes);
@@ -332,9 +339,15 @@ inline std::size_t nms_device(const box<float>* d_boxes, const float* d_scores, 
   std::uint32_t results[3] = {};
   TARMAC_CUDA_CHECK(cudaMemcpyAsync(results, counters, sizeof results, cudaMemcpyDeviceToHost, stream));
   TARMAC_CUDA_CHECK(cudaStreamSynchronize(stream));
-  if (results[2] != 0xFFFFFFFFu)
-    throw invalid_argument("nms_device: box or score " + std::to_string(results[2]) +
-                           " is not finite, or has x2 < x1 or y2 < y1");
+  if (results[2] != 0xFFFFFFFFu) {
+    // The host's check of that one box and score says what is wrong, in the CPU front end's words.
+    box<float> b{};
+    float score = 0;
+    TARMAC_CUDA_CHECK(cudaMemcpy(&b, d_boxes + results[2], sizeof b, cudaMemcpyDeviceToHost));
+    TARMAC_CUDA_CHECK(cudaMemcpy(&score, d_scores + results[2], sizeof score, cudaMemcpyDeviceToHost));
+    detail::with_convention(p.convention, [&]<coords C>() { detail::check_entry<C>("nms_device", results[2], b, score); });
+    throw invalid_argument("nms_device: box or score " + std::to_string(results[2]) + " is invalid");
+  }
   return results[1];
 }
 

@@ -53,7 +53,7 @@ std::vector<std::size_t> nms(std::span<const box<T>> boxes, std::span<const T> s
                 "this NMS policy is not available in this build: tarmac::nms::simd needs "
                 "<tarmac/nms/policy/simd.hpp> (xsimd), tarmac::nms::cuda needs <tarmac/nms/cuda.cuh> (nvcc)");
   detail::check_params("nms", p);
-  detail::check_boxes("nms", boxes, scores);
+  detail::check_boxes("nms", boxes, scores, p.convention);
   if (p.max_keep == 0 || boxes.empty()) return {};
   thread_local std::vector<std::uint32_t> order;
   detail::score_order(scores, p.score_threshold, order);
@@ -85,7 +85,7 @@ template <std::floating_point T, std::integral Id, class Policy>
 std::vector<std::size_t> batched_nms(std::span<const box<T>> boxes, std::span<const T> scores,
                                      std::span<const Id> class_ids, const params& p, Policy policy) {
   detail::check_params("batched_nms", p);
-  detail::check_boxes("batched_nms", boxes, scores);
+  detail::check_boxes("batched_nms", boxes, scores, p.convention);
   if (class_ids.size() != boxes.size())
     throw invalid_argument("batched_nms: " + std::to_string(boxes.size()) + " boxes but " +
                            std::to_string(class_ids.size()) + " class ids");

@@ -38,7 +38,8 @@ soft_result<T> soft_nms(std::span<const box<T>> boxes, std::span<const T> scores
   if (!(p.sigma > 0) || !std::isfinite(p.sigma))
     throw invalid_argument("soft_nms: sigma must be positive and finite, got " + std::to_string(p.sigma));
   if (std::isnan(p.score_threshold)) throw invalid_argument("soft_nms: score_threshold is NaN");
-  detail::check_boxes("soft_nms", boxes, scores);
+  detail::check_convention("soft_nms", p.convention);
+  detail::check_boxes("soft_nms", boxes, scores, p.convention);
   return detail::with_convention(p.convention, [&]<coords C>() {
     const T floor = static_cast<T>(p.score_threshold);
     std::vector<T> current(scores.begin(), scores.end()), areas(boxes.size());

@@ -6,6 +6,7 @@
 #include <utility>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <span>
 #include <sstream>
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include "tarmac/core/error.hpp"
+#include "tarmac/nms/detail/area_rule.hpp"
+#include "tarmac/nms/iou.hpp"
 #include "tarmac/nms/types.hpp"
 
 namespace tarmac::nms::detail {
@@ -32,31 +35,62 @@ inline void check_threshold(const char* where, const char* name, float value, fl
   }
 }
 
+inline void check_convention(const char* where, coords convention) {
+  if (convention != coords::continuous && convention != coords::pixel_inclusive)
+    throw invalid_argument(std::string(where) + ": convention " + std::to_string(static_cast<int>(convention)) +
+                           " is not a tarmac::nms::coords value");
+}
+
+// Says why box i or its score is invalid and throws: a non-finite coordinate, x2 < x1 or y2 < y1,
+// an area (under convention C) outside detail::area_fault_of's range, or a non-finite score. Kept
+// out of line, so that the check of a valid entry inlines into the loop over all of them.
+template <coords C, class T>
+[[noreturn, gnu::cold, gnu::noinline]] void reject_entry(const char* where, std::size_t i, const box<T>& b, T score) {
+  std::ostringstream why;
+  const T w = extent<C>(b.x1, b.x2), h = extent<C>(b.y1, b.y2);
+  const char* type = sizeof(T) == sizeof(float) ? "float" : "double";
+  if (!(std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2)))
+    why << where << ": box " << i << " has a non-finite coordinate " << describe(b);
+  else if (b.x2 < b.x1 || b.y2 < b.y1)
+    why << where << ": box " << i << " has x2 < x1 or y2 < y1 " << describe(b);
+  else if (const area_fault fault = area_fault_of(w, h, area<C>(b)); fault == area_fault::overflows)
+    why << where << ": box " << i << " " << describe(b) << ": its area " << static_cast<long double>(w) * h
+        << " exceeds half the largest " << type << " (" << std::numeric_limits<T>::max() / 2
+        << "), so the union of two boxes could overflow; rescale the coordinates";
+  else if (fault == area_fault::underflows)
+    why << where << ": box " << i << " " << describe(b) << ": its area " << static_cast<long double>(w) * h
+        << " is below the smallest normal " << type << " (" << std::numeric_limits<T>::min()
+        << "), where the IoU loses precision; rescale the coordinates";
+  else
+    why << where << ": score " << i << " is not finite (" << score << ")";
+  throw invalid_argument(why.str());
+}
+
+// Box i and its score are valid, or this throws saying why. The box test implies finite
+// coordinates: an infinite or NaN one makes an extent, and so the area, infinite or NaN.
+template <coords C, class T>
+void check_entry(const char* where, std::size_t i, const box<T>& b, T score) {
+  if (!(b.x2 >= b.x1 && b.y2 >= b.y1 &&
+        area_fault_of(extent<C>(b.x1, b.x2), extent<C>(b.y1, b.y2), area<C>(b)) == area_fault::none &&
+        std::isfinite(score)))
+    reject_entry<C>(where, i, b, score);
+}
+
 template <class T>
-void check_boxes(const char* where, std::span<const box<T>> boxes, std::span<const T> scores) {
+void check_boxes(const char* where, std::span<const box<T>> boxes, std::span<const T> scores, coords convention) {
   if (boxes.size() != scores.size()) {
     std::ostringstream out;
     out << where << ": " << boxes.size() << " boxes but " << scores.size() << " scores";
     throw invalid_argument(out.str());
   }
-  for (std::size_t i = 0; i < boxes.size(); ++i) {
-    const box<T>& b = boxes[i];
-    if (!(std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2)))
-      throw invalid_argument(std::string(where) + ": box " + std::to_string(i) +
-                             " has a non-finite coordinate " + describe(b));
-    if (b.x2 < b.x1 || b.y2 < b.y1)
-      throw invalid_argument(std::string(where) + ": box " + std::to_string(i) +
-                             " has x2 < x1 or y2 < y1 " + describe(b));
-    if (!std::isfinite(scores[i])) {
-      std::ostringstream out;
-      out << where << ": score " << i << " is not finite (" << scores[i] << ")";
-      throw invalid_argument(out.str());
-    }
-  }
+  with_convention(convention, [&]<coords C>() {
+    for (std::size_t i = 0; i < boxes.size(); ++i) check_entry<C>(where, i, boxes[i], scores[i]);
+  });
 }
 
 inline void check_params(const char* where, const params& p) {
   check_threshold(where, "iou_threshold", p.iou_threshold, 0.0f, 1.0f);
+  check_convention(where, p.convention);
   if (std::isnan(p.score_threshold))
     throw invalid_argument(std::string(where) + ": score_threshold is NaN");
 }
