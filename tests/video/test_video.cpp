@@ -382,7 +382,8 @@ TEST_CASE("annotate: frames too small for the ROI are skipped and named; the fir
   surface::basic_cascade<coded_model> strict(type, {std::nullopt, std::nullopt});
   video::avi_writer unused(dir.path / "none.avi", 15);
   CHECK_THROWS_WITH_AS(video::annotate(tiny, strict, unused, {}),
-                       doctest::Contains("the models' ROI (rows [round(h*0.5)+0, h-100)) fits none of the frames (000.png: a 1x1 frame"),
+                       doctest::Contains("the models' ROI (rows [round(h*0.5)+0, round(h*1)-100), columns [round(w*0), round(w*1))) fits none of "
+                                        "the frames (000.png: a 1x1 frame"),
                        invalid_argument);
 }
 
