@@ -51,6 +51,30 @@ TEST_CASE("quality shows: bad roads have more dark defect pixels than good ones"
   CHECK(dark_fraction(data::road_quality::bad) > 2 * dark_fraction(data::road_quality::good));
 }
 
+TEST_CASE("quality shows at the network's input: worse roads have more dark pixels in the ROI") {
+  // Pixels darker than 0.6 of the median, in the middle of the ROI resized to 128x128 (road
+  // there, not verge): cracks, potholes, holes and ruts; shadows fall on every class alike.
+  auto dark_fraction = [](data::road_type t, data::road_quality q) {
+    double sum = 0;
+    for (std::uint64_t s = 0; s < 30; ++s) {
+      cv::Mat input, grey;
+      cv::resize(tarmac::image::crop_roi(data::render_road_frame(t, q, 100 + s)), input, {128, 128});
+      cv::cvtColor(input(cv::Rect(32, 48, 64, 80)), grey, cv::COLOR_BGR2GRAY);
+      std::vector<std::uint8_t> v(grey.begin<std::uint8_t>(), grey.end<std::uint8_t>());
+      std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+      sum += double(cv::countNonZero(grey < v[v.size() / 2] * 0.6)) / double(grey.total());
+    }
+    return sum / 30;
+  };
+  for (data::road_type t : data::road_types) {
+    const auto best = data::has_quality(t, data::road_quality::good) ? data::road_quality::good : data::road_quality::regular;
+    INFO(data::name(t));
+    CHECK(dark_fraction(t, data::road_quality::bad) > 1.8 * dark_fraction(t, best));
+    if (best == data::road_quality::good)
+      CHECK(dark_fraction(t, data::road_quality::regular) > 1.1 * dark_fraction(t, data::road_quality::good));
+  }
+}
+
 TEST_CASE("drive_generator: continuous segments of one type and quality, deterministic") {
   data::drive_generator a(5), b(5);
   std::size_t changes = 0;

@@ -39,10 +39,10 @@ namespace detail {
 
 using engine = std::mt19937_64;
 
-// The road surface is drawn in road-plane coordinates: columns across the road, rows along it.
-// The perspective of compose() fits a road many widths long into the texture's rows, so a row
-// stands for `along` times more road than a column: shapes are drawn that much shorter along it.
-constexpr double along = 5.0;
+// The road surface is drawn in road-plane coordinates, columns across the road and rows along
+// it, a texel about 4 cm either way: the texture's 192 columns span a two-lane road and its
+// rows the nearest 15 m or so, the stretch the ROI mostly shows (see compose()).
+
 
 inline double uniform(engine& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 inline int uniform_int(engine& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
@@ -91,133 +91,206 @@ inline void add_grain(cv::Mat& image, engine& rng, double sigma) {
     }
 }
 
+// A wobbly closed outline around c with radii rx, ry, grown by `grow` texels.
+inline std::vector<cv::Point> blob(cv::Point c, double rx, double ry, const std::array<double, 10>& wobble, double grow) {
+  std::vector<cv::Point> outline;
+  for (std::size_t k = 0; k < wobble.size(); ++k) {
+    const double a = double(k) * 2 * M_PI / double(wobble.size());
+    outline.emplace_back(c + cv::Point(int((rx * wobble[k] + grow) * std::cos(a)), int((ry * wobble[k] + grow) * std::sin(a))));
+  }
+  return outline;
+}
+
+inline std::array<double, 10> random_wobble(engine& rng) {
+  std::array<double, 10> wobble;
+  for (double& w : wobble) w = uniform(rng, 0.65, 1.2);
+  return wobble;
+}
+
+inline cv::Point anywhere(engine& rng, const cv::Mat& tex) { return {uniform_int(rng, 0, tex.cols), uniform_int(rng, 0, tex.rows)}; }
+
+// How many of something a texture gets, for lo to hi of them in the stretch of road the ROI
+// mostly shows (192 x 140 texels): a longer texture, as a drive's, gets proportionally more.
+inline int per_view(engine& rng, const cv::Mat& tex, double lo, double hi) {
+  return int(uniform(rng, lo, hi) * double(tex.total()) / (192.0 * 140.0));
+}
+
+// A hole in the surface: an irregular hollow inside a ring of broken edge. `inside` is what
+// the hole shows (the dark hollow, the ground under paving, muddy water).
+inline void draw_hole(cv::Mat& tex, engine& rng, cv::Point c, double radius, cv::Scalar edge, cv::Scalar inside) {
+  const std::array<double, 10> wobble = random_wobble(rng);
+  const double rx = radius * uniform(rng, 0.8, 1.6), ry = radius * uniform(rng, 0.6, 1.0);  // wider across the road
+  cv::fillPoly(tex, std::vector<std::vector<cv::Point>>{blob(c, rx, ry, wobble, 2 + radius / 4)}, edge, cv::LINE_AA);
+  cv::fillPoly(tex, std::vector<std::vector<cv::Point>>{blob(c, rx, ry, wobble, 0)}, inside, cv::LINE_AA);
+}
+
+// n potholes of radius lo to hi texels, dark hollows in the surface colour.
+inline void draw_potholes(cv::Mat& tex, engine& rng, int n, double lo, double hi, cv::Scalar base) {
+  for (; n > 0; --n) draw_hole(tex, rng, anywhere(rng, tex), uniform(rng, lo, hi), base * 0.7, base * uniform(rng, 0.25, 0.4));
+}
+
 // A random-walk crack from a point, in a direction, with branches.
-inline void draw_crack(cv::Mat& tex, engine& rng, cv::Point start, double heading, int steps, cv::Scalar colour, int depth) {
+inline void draw_crack(cv::Mat& tex, engine& rng, cv::Point start, double heading, int steps, cv::Scalar colour, int width,
+                       int depth) {
   cv::Point p = start;
-  // Wide enough to survive the warp and the resize to the network's input: a real crack an
-  // inch wide is visible from the car, one texture pixel wide would vanish.
-  const int width = uniform_int(rng, 2, 3);
   for (int s = 0; s < steps; ++s) {
-    heading += uniform(rng, -0.6, 0.6);
-    const cv::Point q = p + cv::Point(int(std::lround(6 * std::cos(heading))), int(std::lround(6 * std::sin(heading) / along)));
+    heading += uniform(rng, -0.5, 0.5);
+    const cv::Point q = p + cv::Point(int(std::lround(7 * std::cos(heading))), int(std::lround(7 * std::sin(heading))));
     cv::line(tex, p, q, colour, width, cv::LINE_AA);
-    if (depth > 0 && chance(rng, 0.12)) draw_crack(tex, rng, q, heading + uniform(rng, -1.5, 1.5), steps / 2, colour, depth - 1);
+    if (depth > 0 && chance(rng, 0.1)) draw_crack(tex, rng, q, heading + uniform(rng, -1.5, 1.5), steps / 2, colour, width, depth - 1);
     p = q;
   }
 }
 
-// A pothole: an irregular dark hollow in a worn rim, 20-60 cm across (a lane is ~190 columns).
-inline void draw_pothole(cv::Mat& tex, engine& rng, cv::Scalar base, double scale) {
-  const cv::Point c(uniform_int(rng, 10, tex.cols - 10), uniform_int(rng, 10, tex.rows - 10));
-  const double rx = uniform(rng, 8, 24) * scale, ry = std::max(2.0, uniform(rng, 8, 24) * scale / along);
-  std::vector<cv::Point> hollow, rim;
-  for (int k = 0; k < 10; ++k) {  // a wobbly outline, not an ellipse
-    const double a = k * 2 * M_PI / 10, r = uniform(rng, 0.7, 1.15);
-    hollow.emplace_back(c + cv::Point(int(rx * r * std::cos(a)), int(ry * r * std::sin(a))));
-    rim.emplace_back(c + cv::Point(int((rx * r + 4) * std::cos(a)), int((ry * r + 1.5) * std::sin(a))));
-  }
-  cv::fillPoly(tex, std::vector<std::vector<cv::Point>>{rim}, base * 0.7, cv::LINE_AA);
-  cv::fillPoly(tex, std::vector<std::vector<cv::Point>>{hollow}, base * uniform(rng, 0.25, 0.4), cv::LINE_AA);
+// n cracks anywhere, each branching `depth` times deep.
+inline void draw_cracks(cv::Mat& tex, engine& rng, int n, cv::Scalar colour, int depth) {
+  for (; n > 0; --n) draw_crack(tex, rng, anywhere(rng, tex), uniform(rng, 0, 6.3), uniform_int(rng, 6, 16), colour, 2, depth);
 }
 
-// Alligator (fatigue) cracking: a patch of the surface broken into small polygons.
+inline cv::Point edge_point(engine& rng, cv::Rect r) {
+  const int x = uniform_int(rng, r.x, r.br().x), y = uniform_int(rng, r.y, r.br().y);
+  return chance(rng, 0.5) ? cv::Point(x, chance(rng, 0.5) ? r.y : r.br().y) : cv::Point(chance(rng, 0.5) ? r.x : r.br().x, y);
+}
+
+// Alligator (fatigue) cracking: an area broken into small irregular polygons, like the skin
+// it is named after (not the straight rows of paving blocks).
 inline void draw_alligator(cv::Mat& tex, engine& rng, cv::Scalar colour) {
-  const cv::Point c(uniform_int(rng, 0, tex.cols), uniform_int(rng, 0, tex.rows));
-  const int half_w = uniform_int(rng, 20, 50), half_h = std::max(3, int(uniform_int(rng, 20, 50) / along));
-  for (int y = -half_h; y <= half_h; y += 2)
-    for (int x = -half_w; x <= half_w; x += uniform_int(rng, 7, 12)) {
-      const cv::Point p = c + cv::Point(x + uniform_int(rng, -3, 3), y);
-      cv::line(tex, p, p + cv::Point(uniform_int(rng, -6, 6), uniform_int(rng, 1, 2)), colour, 2, cv::LINE_AA);
+  const cv::Point c = anywhere(rng, tex);
+  const int half_w = uniform_int(rng, 15, 40), half_h = uniform_int(rng, 15, 40), cell = uniform_int(rng, 5, 8);
+  std::vector<cv::Point> previous_row;
+  for (int y = -half_h; y <= half_h; y += cell) {
+    std::vector<cv::Point> row;
+    for (int x = -half_w; x <= half_w; x += cell)
+      row.push_back(c + cv::Point(x + uniform_int(rng, -cell / 2, cell / 2), y + uniform_int(rng, -cell / 2, cell / 2)));
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i > 0 && chance(rng, 0.8)) cv::line(tex, row[i - 1], row[i], colour, 1, cv::LINE_AA);
+      if (!previous_row.empty() && chance(rng, 0.8)) cv::line(tex, previous_row[i], row[i], colour, 1, cv::LINE_AA);
     }
+    previous_row = std::move(row);
+  }
 }
 
-inline void draw_puddle(cv::Mat& tex, engine& rng) {
-  const cv::Point c(uniform_int(rng, 20, tex.cols - 20), uniform_int(rng, 20, tex.rows - 20));
-  const cv::Size axes(uniform_int(rng, 15, 45), uniform_int(rng, 2, 6));
-  cv::ellipse(tex, c, axes, 0, 0, 360, jitter(rng, {150, 140, 125}, 25), cv::FILLED, cv::LINE_AA);
+// A rectangle of newer (mostly darker) surface with its seam: cut-and-fill patches.
+inline void draw_patch(cv::Mat& tex, engine& rng, cv::Scalar base) {
+  const cv::Rect r(anywhere(rng, tex) - cv::Point(20, 20), cv::Size(uniform_int(rng, 25, 80), uniform_int(rng, 25, 90)));
+  const double shade = chance(rng, 0.75) ? uniform(rng, 0.6, 0.8) : uniform(rng, 1.12, 1.25);
+  cv::rectangle(tex, r, base * shade, cv::FILLED);
+  cv::rectangle(tex, r, base * 0.5, 1);
+}
+
+// Multiplies each row by 1 + amplitude * sin(row / period): the corrugation of a washboard road.
+inline void add_washboard(cv::Mat& tex, engine& rng) {
+  const double period = uniform(rng, 5, 9), amplitude = uniform(rng, 0.12, 0.22), phase = uniform(rng, 0, 6.3);
+  for (int y = 0; y < tex.rows; ++y) {
+    cv::Mat row = tex.row(y);
+    row.convertTo(row, -1, 1 + amplitude * std::sin(phase + 2 * M_PI * y / period));
+  }
+}
+
+// Each type draws its surface and its own kinds of damage; `defects` is 0 on a good road, 1
+// on a regular one, 2 on a bad one.
+
+// Asphalt, lane markings mostly. A regular road has patches, sealed cracks and the odd small
+// pothole; a bad one open cracks, alligator cracking and many large potholes.
+inline void asphalt_surface(cv::Mat& tex, engine& rng, int defects) {
+  const double g = uniform(rng, 55, 105);
+  const cv::Scalar base = jitter(rng, {g + 4, g + 2, g}, 6);
+  tex.setTo(base);
+  add_blotches(tex, rng, 8, 20 + 6 * defects);
+  add_blotches(tex, rng, tex.cols / 3, 16);  // the speckle of its aggregate, coarser than the camera's noise
+  if (chance(rng, 0.85)) {  // lane markings, faded on worse roads
+    const cv::Scalar paint = chance(rng, 0.3) ? cv::Scalar(40, 190, 220) : cv::Scalar(225, 225, 225);
+    const cv::Scalar faded = paint * (1.0 - 0.25 * defects) + base * (0.25 * defects);
+    const int period = uniform_int(rng, 150, 250), cx = tex.cols / 2;
+    for (int y = uniform_int(rng, -period, 0); y < tex.rows; y += period)
+      cv::rectangle(tex, {cx - 3, y}, {cx + 3, y + period / 2}, faded, cv::FILLED);
+    if (chance(rng, 0.7)) {
+      cv::rectangle(tex, {6, 0}, {11, tex.rows}, faded, cv::FILLED);
+      cv::rectangle(tex, {tex.cols - 12, 0}, {tex.cols - 7, tex.rows}, faded, cv::FILLED);
+    }
+  }
+  if (defects == 0) return;
+  for (int k = per_view(rng, tex, 0.7, 1.5); k > 0; --k) draw_patch(tex, rng, base);
+  draw_cracks(tex, rng, per_view(rng, tex, 3, 6), base * 0.4, defects - 1);
+  if (defects == 1) {
+    draw_potholes(tex, rng, per_view(rng, tex, 0, 0.6), 3, 6, base);
+  } else {
+    for (int k = per_view(rng, tex, 1, 2); k > 0; --k) draw_alligator(tex, rng, base * 0.4);
+    draw_potholes(tex, rng, per_view(rng, tex, 4, 8), 5, 14, base);
+  }
+}
+
+// Concrete slabs (the RTK "paved" class is mostly concrete) or blocks, grey or brick red. A
+// regular road has cracked slabs, chipped joints, missing blocks; a bad one broken slabs and
+// many holes showing the ground below.
+inline void paved_surface(cv::Mat& tex, engine& rng, int defects) {
+  const bool slabs = chance(rng, 0.5);
+  const double grey = uniform(rng, slabs ? 110 : 80, slabs ? 165 : 130);
+  const cv::Scalar base = chance(rng, slabs ? 0.0 : 0.2) ? jitter(rng, {85, 95, 130}, 12) : jitter(rng, {grey + 2, grey, grey}, 4);
+  const cv::Scalar joint = base * uniform(rng, slabs ? 0.5 : 0.35, slabs ? 0.7 : 0.55), ground = jitter(rng, {60, 75, 90}, 10);
+  tex.setTo(joint);
+  const int bw = slabs ? tex.cols / 2 : uniform_int(rng, 10, 18);
+  const int bh = int(bw * uniform(rng, slabs ? 1.0 : 0.6, slabs ? 1.5 : 1.0)), gap = slabs ? 2 : 1;
+  for (int row = 0, y = 0; y < tex.rows; ++row, y += bh) {
+    const int offset = slabs ? 0 : (row % 2) * bw / 2;
+    for (int x = -offset; x < tex.cols; x += bw) {
+      const double shade = uniform(rng, slabs ? 0.93 : 0.8, slabs ? 1.05 : 1.15);
+      const cv::Rect piece(x + gap, y + gap, bw - gap, bh - gap);
+      cv::rectangle(tex, piece, base * shade, cv::FILLED);
+      if (defects == 0) continue;
+      if (slabs) {
+        for (int k = chance(rng, 0.3 + 0.3 * defects) ? uniform_int(rng, 1, 2 * defects) : 0; k > 0; --k)
+          cv::line(tex, edge_point(rng, piece), edge_point(rng, piece), joint * 0.7, 1 + defects, cv::LINE_AA);
+        for (int k = chance(rng, 0.3 * defects) ? uniform_int(rng, 1, 2 * defects) : 0; k > 0; --k)  // chipped joints
+          draw_hole(tex, rng, edge_point(rng, piece), uniform(rng, 3, 6), joint, joint * 0.8);
+      } else if (chance(rng, 0.05 * defects * defects)) {  // missing blocks
+        cv::rectangle(tex, cv::Rect(x, y, bw * uniform_int(rng, 1, defects), bh), ground, cv::FILLED);
+      }
+    }
+  }
+  // Holes through the paving to the ground: the odd small one on a regular road, many large ones on a bad one.
+  for (int k = defects == 0 ? 0 : defects == 1 ? per_view(rng, tex, 0.5, 1.5) : per_view(rng, tex, 3, 5); k > 0; --k)
+    draw_hole(tex, rng, anywhere(rng, tex), defects == 1 ? uniform(rng, 4, 7) : uniform(rng, 7, 16), joint, ground);
+  add_blotches(tex, rng, 10, 10);
+}
+
+// Dirt roads are washed-out ochre with pebbles and tyre ruts. A regular one has a few dry
+// cracks and the odd hole; a bad one deep ruts, erosion gullies, many holes and puddles, and
+// often a washboard surface.
+inline void unpaved_surface(cv::Mat& tex, engine& rng, int defects) {
+  const cv::Scalar base = jitter(rng, {100, 112, 124}, 12);
+  tex.setTo(base);
+  add_blotches(tex, rng, 12, 30);
+  if (defects == 2 && chance(rng, 0.5)) add_washboard(tex, rng);
+  for (double x : {uniform(rng, 0.2, 0.35), uniform(rng, 0.65, 0.8)}) {  // tyre ruts with ridges of pushed-up dirt
+    const int cx = int(x * tex.cols), half = uniform_int(rng, 6, 10 + 6 * defects);
+    cv::rectangle(tex, {cx - half - 3, 0}, {cx + half + 3, tex.rows}, base * (1.05 + 0.05 * defects), cv::FILLED);
+    cv::rectangle(tex, {cx - half, 0}, {cx + half, tex.rows}, base * uniform(rng, 0.75 - 0.15 * defects, 0.9 - 0.15 * defects),
+                  cv::FILLED);
+  }
+  for (int k = int(tex.total() / 90); k > 0; --k)  // pebbles
+    cv::circle(tex, anywhere(rng, tex), uniform_int(rng, 1, 2), base * uniform(rng, 0.6, 1.4), cv::FILLED);
+  if (defects == 1) {
+    draw_cracks(tex, rng, per_view(rng, tex, 1.6, 3), base * 0.4, 0);
+    draw_potholes(tex, rng, per_view(rng, tex, 0, 0.6), 3, 6, base);
+  } else {
+    for (int k = uniform_int(rng, 1, 4); k > 0; --k)  // erosion gullies, along the road
+      draw_crack(tex, rng, {uniform_int(rng, 0, tex.cols), 0}, uniform(rng, 1.3, 1.8), tex.rows / 6, base * 0.5, 4, 1);
+    draw_cracks(tex, rng, per_view(rng, tex, 3.3, 5.7), base * 0.4, 1);
+    draw_potholes(tex, rng, per_view(rng, tex, 3.3, 5.5), 5, 14, base);
+    for (int k = per_view(rng, tex, 0.4, 1.2); k > 0; --k)  // puddles
+      draw_hole(tex, rng, anywhere(rng, tex), uniform(rng, 8, 18), base * 0.55, jitter(rng, {150, 140, 125}, 25));
+  }
 }
 
 // The road surface in road-plane coordinates (row 0 farthest). `length` rows let a drive
 // scroll along one texture.
 inline cv::Mat road_texture(road_type type, road_quality quality, engine& rng, int width, int length) {
   cv::Mat tex(length, width, CV_8UC3);
-  cv::Scalar base;
   const int defects = quality == road_quality::good ? 0 : quality == road_quality::regular ? 1 : 2;
-  const double per_area = double(width) * length / (256.0 * 512.0);
-  if (type == road_type::asphalt) {
-    const double g = uniform(rng, 60, 110);
-    base = jitter(rng, {g + 4, g + 2, g}, 6);
-    tex.setTo(base);
-    add_blotches(tex, rng, 8, 20 + 6 * defects);
-    if (defects >= 1)  // patches of newer (darker) asphalt, with their seams
-      for (int k = int(uniform(rng, 2, 4 + 3 * defects) * per_area * 2); k > 0; --k) {
-        const cv::Rect r(uniform_int(rng, 0, width - 40), uniform_int(rng, 0, length - 30), uniform_int(rng, 40, 110),
-                         uniform_int(rng, 10, 30));
-        const cv::Rect inside = r & cv::Rect(0, 0, width, length);
-        cv::rectangle(tex, inside, base * uniform(rng, 0.55, 0.8), cv::FILLED);
-        cv::rectangle(tex, inside, base * 0.45, 1);
-      }
-    if (chance(rng, 0.85)) {  // lane markings, faded on worse roads
-      const cv::Scalar paint = chance(rng, 0.3) ? cv::Scalar(40, 190, 220) : cv::Scalar(225, 225, 225);
-      const cv::Scalar faded = paint * (1.0 - 0.25 * defects) + base * (0.25 * defects);
-      const int period = uniform_int(rng, 50, 80);
-      for (int y = uniform_int(rng, 0, period); y < length; y += period)
-        cv::rectangle(tex, {width / 2 - 3, y}, {width / 2 + 3, y + period / 2}, faded, cv::FILLED);
-      if (chance(rng, 0.7)) {
-        cv::rectangle(tex, {6, 0}, {11, length}, faded, cv::FILLED);
-        cv::rectangle(tex, {width - 12, 0}, {width - 7, length}, faded, cv::FILLED);
-      }
-    }
-  } else if (type == road_type::paved) {
-    // Concrete slabs (the RTK "paved" class is mostly concrete) or blocks, grey or brick red.
-    const bool slabs = chance(rng, 0.5);
-    const double grey = uniform(rng, slabs ? 95 : 80, slabs ? 150 : 130);
-    base = chance(rng, slabs ? 0.0 : 0.2) ? jitter(rng, {85, 95, 130}, 12) : jitter(rng, {grey + 2, grey, grey}, 4);
-    const cv::Scalar joint = base * uniform(rng, slabs ? 0.55 : 0.35, slabs ? 0.75 : 0.55);
-    tex.setTo(joint);
-    const int bw = slabs ? width / 2 : uniform_int(rng, 10, 18);
-    const int bh = std::max(2, int(bw * uniform(rng, slabs ? 1.0 : 0.6, slabs ? 1.6 : 1.0) / along)), gap = 1;
-    for (int row = 0, y = 0; y < length; ++row, y += bh) {
-      const int offset = slabs ? 0 : (row % 2) * bw / 2;
-      for (int x = -offset; x < width; x += bw) {
-        const double shade = uniform(rng, slabs ? 0.93 : 0.8, slabs ? 1.05 : 1.15);
-        cv::rectangle(tex, {x + gap, y}, {x + bw - gap, y + bh - gap}, base * shade, cv::FILLED);
-      }
-    }
-    if (defects >= 1)  // sunken or missing blocks
-      for (int k = int(uniform(rng, 4, 12) * defects * per_area); k > 0; --k) {
-        const cv::Point c(uniform_int(rng, 0, width), uniform_int(rng, 0, length));
-        cv::rectangle(tex, c, c + cv::Point(bw * uniform_int(rng, 1, 2 * defects), bh * uniform_int(rng, 1, 2)),
-                      joint * uniform(rng, 0.6, 1.0), cv::FILLED);
-      }
-    add_blotches(tex, rng, 10, 10);
-  } else {
-    base = jitter(rng, {100, 112, 124}, 12);  // real dirt roads are washed-out ochre
-    tex.setTo(base);
-    add_blotches(tex, rng, 12, 30);
-    for (double x : {uniform(rng, 0.2, 0.35), uniform(rng, 0.65, 0.8)}) {  // tyre ruts
-      const int cx = int(x * width), half = uniform_int(rng, 6, 12 + 6 * defects);
-      cv::rectangle(tex, {cx - half, 0}, {cx + half, length}, base * uniform(rng, 0.7, 0.9 - 0.1 * defects), cv::FILLED);
-    }
-    for (int k = int(400 * per_area); k > 0; --k)  // pebbles
-      cv::ellipse(tex, {uniform_int(rng, 0, width), uniform_int(rng, 0, length)}, {uniform_int(rng, 1, 3), 1}, 0, 0, 360,
-                  base * uniform(rng, 0.6, 1.4), cv::FILLED);
-    if (defects == 2)  // erosion gullies
-      for (int k = uniform_int(rng, 2, 5); k > 0; --k)
-        draw_crack(tex, rng, {uniform_int(rng, 0, width), 0}, uniform(rng, 1.2, 1.9), length / 6, base * 0.45, 1);
-  }
-  // Cracks, potholes and puddles by quality: a regular road has some cracks and the odd small
-  // pothole, a bad one a crack network, alligator cracking and many large potholes.
-  const cv::Scalar crack = base * 0.4;
-  for (int k = int((defects == 0 ? 0 : defects == 1 ? uniform(rng, 6, 12) : uniform(rng, 18, 30)) * per_area); k > 0; --k)
-    draw_crack(tex, rng, {uniform_int(rng, 0, width), uniform_int(rng, 0, length)}, uniform(rng, 0, 6.3),
-               uniform_int(rng, 8, 22), crack, defects);
-  if (defects == 2)
-    for (int k = int(uniform(rng, 3, 7) * per_area); k > 0; --k) draw_alligator(tex, rng, crack);
-  for (int k = int((defects == 0 ? 0 : defects == 1 ? uniform(rng, 1, 3) : uniform(rng, 10, 20)) * per_area); k > 0; --k)
-    draw_pothole(tex, rng, base, defects == 2 ? 1.5 : 0.8);
-  if (defects == 2 && chance(rng, 0.45))
-    for (int k = uniform_int(rng, 1, 3); k > 0; --k) draw_puddle(tex, rng);
+  if (type == road_type::asphalt) asphalt_surface(tex, rng, defects);
+  else if (type == road_type::paved) paved_surface(tex, rng, defects);
+  else unpaved_surface(tex, rng, defects);
   add_grain(tex, rng, type == road_type::asphalt ? uniform(rng, 8, 14) : uniform(rng, 5, 9));
   return tex;
 }
@@ -268,13 +341,31 @@ inline cv::Mat compose(const cv::Mat& texture, const road_view& v, const scene_o
   frame(cv::Rect(0, std::max(0, horizon - band), w, std::min(band, horizon))).setTo(v.verge * 0.7);
   frame(cv::Rect(0, horizon, w, h - horizon)).setTo(v.verge);
   add_blotches(frame, rng, 24, 40);  // clouds, foliage and verge texture in one pass
+  // The trapezoid from just below the horizon to the bottom row is the road from depth 1 (the
+  // bottom row) to near_half / far_half, road-plane rows mapping linearly to depth. The texture
+  // covers depths 1 to near_depths, where the ROI mostly looks, so its texels there are about
+  // square; squeezed, it covers the rest up to the horizon too, a band a few rows high.
+  constexpr double near_depths = 8;
+  const double length = texture.rows, deepest = v.near_half / v.far_half;
   const std::array<cv::Point2f, 4> src = {cv::Point2f(0, 0), cv::Point2f(float(texture.cols), 0),
-                                          cv::Point2f(float(texture.cols), float(texture.rows)), cv::Point2f(0, float(texture.rows))};
+                                          cv::Point2f(float(texture.cols), float(length)), cv::Point2f(0, float(length))};
   const std::array<cv::Point2f, 4> dst = {
       cv::Point2f(float(v.vanish_x - v.far_half), float(horizon + 1)), cv::Point2f(float(v.vanish_x + v.far_half), float(horizon + 1)),
       cv::Point2f(float(v.near_centre + v.near_half), float(h)), cv::Point2f(float(v.near_centre - v.near_half), float(h))};
-  cv::warpPerspective(texture, frame, cv::getPerspectiveTransform(src.data(), dst.data()), o.size, cv::INTER_LINEAR,
-                      cv::BORDER_TRANSPARENT);
+  const cv::Matx33d road = cv::getPerspectiveTransform(src.data(), dst.data());
+  auto depths = [&](double nearest, double farthest) {  // texture rows 0 and `length` onto these depths
+    const double per_depth = length / (deepest - 1);
+    return road * cv::Matx33d(1, 0, 0, 0, (farthest - nearest) / (deepest - 1), length - (farthest - 1) * per_depth, 0, 0, 1);
+  };
+  const cv::Matx33d near = depths(1, std::min(near_depths, deepest));
+  const cv::Vec3d seam = near * cv::Vec3d(0, 0, 1);
+  const cv::Rect distant = cv::Rect(0, horizon, w, int(seam[1] / seam[2]) + 3 - horizon) & cv::Rect(0, 0, w, h);
+  if (deepest > near_depths && !distant.empty()) {  // overlapping the near part a little, so no seam shows
+    cv::Mat far = frame(distant);
+    cv::warpPerspective(texture, far, cv::Matx33d(1, 0, 0, 0, 1, -distant.y, 0, 0, 1) * depths(near_depths * 0.97, deepest), distant.size(),
+                        cv::INTER_LINEAR, cv::BORDER_TRANSPARENT);
+  }
+  cv::warpPerspective(texture, frame, near, o.size, cv::INTER_LINEAR, cv::BORDER_TRANSPARENT);
   engine shadow_rng(v.shadow_seed);  // the same shadows on every frame of a segment
   if (v.shadows > 0) {
     // Tree and building shadows: soft-edged blobs, flattened by the perspective like the road,
