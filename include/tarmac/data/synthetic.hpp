@@ -69,26 +69,45 @@ inline void add_blotches(cv::Mat& image, engine& rng, int cells, double amplitud
   add_to_all_channels(image, field);
 }
 
-// Fine grain: a window of a fixed normal-noise tile (made once per thread) at a random
-// offset, scaled, added to all three channels; drawing fresh noise per frame costs more
-// than the rest of the frame.
-inline void add_grain(cv::Mat& image, engine& rng, double sigma) {
-  constexpr int tile = 1024;
-  thread_local const cv::Mat noise = [] {
-    cv::Mat n(tile, tile, CV_16S);
-    cv::RNG(12345).fill(n, cv::RNG::NORMAL, 0, 64);
-    return n;
-  }();
-  for (int y = 0; y < image.rows; y += tile)
-    for (int x = 0; x < image.cols; x += tile) {
-      const cv::Rect part(x, y, std::min(tile, image.cols - x), std::min(tile, image.rows - y));
-      const cv::Rect source(uniform_int(rng, 0, tile - part.width), uniform_int(rng, 0, tile - part.height), part.width,
+// Adds windows of a fixed 1024x1024 CV_16S tile, at random offsets and times `scale`, to all
+// three channels: drawing fresh noise or hundreds of small shapes per frame costs more than the
+// rest of the frame.
+inline void add_tile(cv::Mat& image, engine& rng, const cv::Mat& tile, double scale) {
+  for (int y = 0; y < image.rows; y += tile.rows)
+    for (int x = 0; x < image.cols; x += tile.cols) {
+      const cv::Rect part(x, y, std::min(tile.cols, image.cols - x), std::min(tile.rows, image.rows - y));
+      const cv::Rect source(uniform_int(rng, 0, tile.cols - part.width), uniform_int(rng, 0, tile.rows - part.height), part.width,
                             part.height);
       cv::Mat scaled;
-      noise(source).convertTo(scaled, CV_16S, sigma / 64);
+      tile(source).convertTo(scaled, CV_16S, scale);
       cv::Mat target = image(part);
       add_to_all_channels(target, scaled);
     }
+}
+
+constexpr int tile_size = 1024;
+
+// Fine grain: normal noise of standard deviation sigma.
+inline void add_grain(cv::Mat& image, engine& rng, double sigma) {
+  thread_local const cv::Mat noise = [] {
+    cv::Mat n(tile_size, tile_size, CV_16S);
+    cv::RNG(12345).fill(n, cv::RNG::NORMAL, 0, 64);
+    return n;
+  }();
+  add_tile(image, rng, noise, sigma / 64);
+}
+
+// Pebbles, one per 90 texels, 1-2 texels in radius, each 0.6-1.4 times the brightness `grey`.
+inline void add_pebbles(cv::Mat& image, engine& rng, double grey) {
+  thread_local const cv::Mat pebbles = [] {
+    cv::Mat p(tile_size, tile_size, CV_16S, cv::Scalar(0));
+    engine r(54321);
+    for (int k = tile_size * tile_size / 90; k > 0; --k)
+      cv::circle(p, {uniform_int(r, 0, tile_size - 1), uniform_int(r, 0, tile_size - 1)}, uniform_int(r, 1, 2),
+                 uniform(r, -400, 400), cv::FILLED);
+    return p;
+  }();
+  add_tile(image, rng, pebbles, grey / 1000);
 }
 
 // A wobbly closed outline around c with radii rx, ry, grown by `grow` texels.
@@ -268,8 +287,7 @@ inline void unpaved_surface(cv::Mat& tex, engine& rng, int defects) {
     cv::rectangle(tex, {cx - half, 0}, {cx + half, tex.rows}, base * uniform(rng, 0.75 - 0.15 * defects, 0.9 - 0.15 * defects),
                   cv::FILLED);
   }
-  for (int k = int(tex.total() / 90); k > 0; --k)  // pebbles
-    cv::circle(tex, anywhere(rng, tex), uniform_int(rng, 1, 2), base * uniform(rng, 0.6, 1.4), cv::FILLED);
+  add_pebbles(tex, rng, (base[0] + base[1] + base[2]) / 3);
   if (defects == 1) {
     draw_cracks(tex, rng, per_view(rng, tex, 1.6, 3), base * 0.4, 0);
     draw_potholes(tex, rng, per_view(rng, tex, 0, 0.6), 3, 6, base);
@@ -370,16 +388,20 @@ inline cv::Mat compose(const cv::Mat& texture, const road_view& v, const scene_o
   if (v.shadows > 0) {
     // Tree and building shadows: soft-edged blobs, flattened by the perspective like the road,
     // so that they do not look like the sharp-edged dark shapes of potholes and cracks.
-    cv::Mat shade(o.size, CV_8U, cv::Scalar(255));
+    // Drawn and blurred at a quarter of the frame's size, then enlarged: a quarter of the cost.
+    constexpr double quarter = 0.25;
+    cv::Mat small(cv::Size(w / 4, h / 4), CV_8U, cv::Scalar(255));
     for (int k = 0; k < v.shadows; ++k) {
       const cv::Point c(uniform_int(shadow_rng, 0, w), uniform_int(shadow_rng, horizon, h));
       const double depth = double(c.y - horizon) / std::max(1, h - horizon);  // 0 at the horizon, 1 at the bottom
       const cv::Size axes(int(w * uniform(shadow_rng, 0.1, 0.35) * (0.3 + depth)), int(h * uniform(shadow_rng, 0.02, 0.08) * (0.3 + depth)));
-      cv::ellipse(shade, c, axes, uniform(shadow_rng, -15, 15), 0, 360, uniform(shadow_rng, 120, 185), cv::FILLED, cv::LINE_AA);
+      cv::ellipse(small, cv::Point(int(c.x * quarter), int(c.y * quarter)), cv::Size(int(axes.width * quarter), int(axes.height * quarter)),
+                  uniform(shadow_rng, -15, 15), 0, 360, uniform(shadow_rng, 120, 185), cv::FILLED, cv::LINE_AA);
     }
-    cv::GaussianBlur(shade, shade, {0, 0}, std::max(1.0, w / 90.0));
-    cv::Mat shade3;
-    cv::merge(std::vector<cv::Mat>{shade, shade, shade}, shade3);
+    cv::GaussianBlur(small, small, {0, 0}, std::max(0.5, w * quarter / 90.0));
+    cv::Mat shade, shade3;
+    cv::resize(small, shade, o.size, 0, 0, cv::INTER_LINEAR);
+    cv::cvtColor(shade, shade3, cv::COLOR_GRAY2BGR);
     cv::multiply(frame, shade3, frame, 1.0 / 255);
   }
   if (v.hood) {
