@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <span>
 #include <vector>
+
+#include <xtensor/xtensor.hpp>
 
 #include <tarmac/nms.hpp>
 
@@ -119,11 +122,35 @@ TEST_CASE_TEMPLATE("hand-worked NMS cases", Policy, nms::naive, nms::suppressed_
   }
 }
 
+// Whether call() ran the simd policy: only simd records its work in last_simd_work(), so a call
+// through another policy leaves the cleared record as it was (every policy gives the same answer).
+template <class Call>
+bool ran_simd(Call&& call) {
+  nms::detail::last_simd_work() = {};
+  call();
+  return nms::detail::last_simd_work().levels > 0;
+}
+
 TEST_CASE("the default policy is simd") {
   const std::vector<box<float>> b = {{0, 0, 10, 10}, {1, 1, 11, 11}};
   const std::vector<float> s = {0.1f, 0.8f};
-  CHECK(nms::nms(b, s) == index_list{1});
-  CHECK(nms::nms(std::span<const box<float>>(b), std::span<const float>(s)) == index_list{1});
+  const std::vector<int> ids = {0, 0};
+  const std::span<const box<float>> bs(b);
+  const std::span<const float> ss(s);
+  // The probe tells the policies apart.
+  CHECK(ran_simd([&] { CHECK(nms::nms(b, s, {}, nms::simd{}) == index_list{1}); }));
+  CHECK_FALSE(ran_simd([&] { CHECK(nms::nms(b, s, {}, nms::naive{}) == index_list{1}); }));
+  CHECK_FALSE(ran_simd([&] { CHECK(nms::nms(b, s, {}, nms::suppressed_flag{}) == index_list{1}); }));
+  // Every front end that takes no policy uses simd.
+  CHECK(ran_simd([&] { CHECK(nms::nms(b, s) == index_list{1}); }));
+  CHECK(ran_simd([&] { CHECK(nms::nms(bs, ss) == index_list{1}); }));
+  CHECK(ran_simd([&] { CHECK(nms::batched_nms(b, s, ids) == index_list{1}); }));
+  CHECK(ran_simd([&] { CHECK(nms::batched_nms(bs, ss, std::span<const int>(ids)) == index_list{1}); }));
+  const xt::xtensor<float, 2> xb = {{0, 0, 10, 10}, {1, 1, 11, 11}};
+  const xt::xtensor<float, 1> xs = {0.1f, 0.8f};
+  const xt::xtensor<float, 2> detections = {{0, 0, 10, 10, 0.1f}, {1, 1, 11, 11, 0.8f}};
+  CHECK(ran_simd([&] { CHECK(nms::nms(xb, xs) == index_list{1}); }));
+  CHECK(ran_simd([&] { CHECK(nms::nms(detections) == index_list{1}); }));
 }
 
 TEST_CASE_TEMPLATE("a tiny threshold and an intersection too small for a normal float (issue 14)", Policy, nms::naive,

@@ -2,8 +2,11 @@
 // the overlay, and the annotate pipeline end to end with a test-double cascade.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <map>
 #include <set>
@@ -387,19 +390,50 @@ TEST_CASE("annotate: frames too small for the ROI are skipped and named; the fir
                        invalid_argument);
 }
 
-TEST_CASE("annotate: a stop request ends reading; no temporary is created, nothing is written") {
+namespace {
+std::string contents(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+std::set<std::string> listing(const fs::path& folder) {
+  std::set<std::string> out;
+  for (const auto& entry : fs::directory_iterator(folder)) out.insert(entry.path().filename().string());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("annotate: a stop request ends reading; the old video stays byte for byte, no temporary is left") {
   temp_folder dir;
   for (int n = 0; n < 6; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n));
+  write(dir.path / "out.avi", "the user's previous video");
   coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
   surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
-  video::frame_source source(dir.path.string());
-  const auto files = [&] { return std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}); };
-  const auto before = files();
-  {
+  const auto before = listing(dir.path);
+
+  SUBCASE("stopped before the first frame") {
+    video::frame_source source(dir.path.string());
     video::avi_writer writer(dir.path / "out.avi", 15);
     const auto summary = video::annotate(source, cascade, writer, {.batch = 2, .stop = [] { return true; }});
     CHECK(summary.frames == 0);
-    CHECK(files() == before);  // the writer had nothing to write, so it created nothing
+    CHECK(writer.frames() == 0);
+    CHECK(listing(dir.path) == before);  // the writer had nothing to write, so it created nothing
   }
-  CHECK(files() == before);
+  SUBCASE("stopped after three frames: the partial video is never committed") {
+    // The reader polls before each frame: three frames are read, then the stop is seen.
+    video::frame_source source(dir.path.string());
+    std::atomic<int> polls{0};
+    video::avi_writer writer(dir.path / "out.avi", 15);
+    const auto summary = video::annotate(source, cascade, writer, {.batch = 2, .stop = [&] { return ++polls > 3; }});
+    CHECK(summary.frames == 3);  // it reports stopping early: 3 of the 6 frames
+    CHECK(writer.frames() == 3);
+    // Still in the temporary, beside the old video, which annotate has not replaced.
+    CHECK(contents(dir.path / "out.avi") == "the user's previous video");
+    std::set<std::string> added;
+    std::ranges::set_difference(listing(dir.path), before, std::inserter(added, added.end()));
+    REQUIRE(added.size() == 1);
+    CHECK(added.begin()->starts_with("out.tmp-"));
+  }
+  // The writer, abandoned, removes its temporary; the old video is byte for byte what it was.
+  CHECK(contents(dir.path / "out.avi") == "the user's previous video");
+  CHECK(listing(dir.path) == before);
 }
