@@ -5,7 +5,7 @@ BENCH_PACKAGES := python3 python3-dev python3-numpy cython3 python3-torch
 JOBS ?= $(shell nproc)
 DEMO := demo-output
 
-.PHONY: deps bench-deps release asan test bench demo accuracy gpu-check clean
+.PHONY: deps bench-deps release tools asan test bench demo accuracy gpu-check clean
 
 deps:
 	@.ci/install-packages $(PACKAGES)
@@ -16,6 +16,13 @@ bench-deps: deps
 release: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
+
+# Only the tools a target runs (make demo's by default): a first run does not wait for every test
+# and benchmark to build.
+TOOLS := tarmac-synth tarmac-train-cascade tarmac-eval tarmac-annotate tarmac-nms-timing
+tools: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target $(TOOLS)
 
 asan: deps
 	cmake --preset asan >/dev/null
@@ -38,7 +45,8 @@ bench: release bench-deps
 	    --torch build/torch_reference.jsonl build/torch_reference2.jsonl
 
 # The real-data table of bench/RESULTS.md: 5-fold cross-validation on each set in ../shared/data.
-accuracy: release
+accuracy:
+	@$(MAKE) --no-print-directory tools TOOLS=tarmac-eval
 	bench/accuracy.sh build/bin ../shared/data build/accuracy
 
 # On a GPU machine with only the CUDA toolkit (DOCTEST_DIR: a folder with doctest/doctest.h when
@@ -56,11 +64,11 @@ gpu-check:
 # The main job on the embedded default: a generated road data set and drive, the cascade trained
 # on it (a few minutes on 2 cores), evaluated on frames it has not seen, the drive annotated and
 # compared with its truth, and the NMS timing table.
-DEMO_TRAIN := --epochs 25
-demo: release
+DEMO_TRAIN := --epochs 15
+demo: tools
 	@rm -rf $(DEMO)/roads $(DEMO)/roads-test $(DEMO)/cascade
 	@mkdir -p $(DEMO)
-	build/bin/tarmac-synth --out $(DEMO)/roads --per-class 100 --drive 300 --seed 1 --preview $(DEMO)/roads-preview.png
+	build/bin/tarmac-synth --out $(DEMO)/roads --per-class 200 --drive 300 --seed 1 --preview $(DEMO)/roads-preview.png
 	build/bin/tarmac-synth --out $(DEMO)/roads-test --per-class 30 --seed 2
 	build/bin/tarmac-train-cascade --data $(DEMO)/roads --out $(DEMO)/cascade $(DEMO_TRAIN)
 	build/bin/tarmac-eval --cascade $(DEMO)/cascade/cascade.yml --data $(DEMO)/roads-test

@@ -25,10 +25,12 @@ run() {  # name data flags...
 }
 start=$(date +%s)
 run surface-crops "$data/surface-crops" --roi full
-run asphalt-quality "$data/asphalt-quality"
+# The bottom 40% of the frame, its middle 70% across: the road just ahead of these cameras
+# (0.637 +- 0.145 against 0.558 +- 0.072 with the RTK rule; bench/RESULTS.md).
+run asphalt-quality "$data/asphalt-quality" --roi 0.6:1,0.15:0.85
 run rtk-sample "$rtk2"
 python3 "$(dirname "$0")/accuracy_table.py" \
   "surface-crops=$out/surface-crops.json:0.85" \
-  "asphalt-quality=$out/asphalt-quality.json:0.80" \
+  "asphalt-quality (--roi 0.6:1,0.15:0.85)=$out/asphalt-quality.json:0.80" \
   "rtk-sample (asphalt + paved vs unpaved)=$out/rtk-sample.json:0.95:unpaved>=0.95" | tee "$out/table.md"
 echo "accuracy: $(( $(date +%s) - start )) s; table in $out/table.md"

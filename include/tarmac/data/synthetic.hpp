@@ -232,7 +232,7 @@ inline void asphalt_surface(cv::Mat& tex, engine& rng, int defects) {
   for (int k = per_view(rng, tex, 0.7, 1.5); k > 0; --k) draw_patch(tex, rng, base);
   draw_cracks(tex, rng, per_view(rng, tex, 3, 6), base * 0.4, defects - 1);
   if (defects == 1) {
-    draw_potholes(tex, rng, per_view(rng, tex, 0, 0.6), 3, 6, base);
+    draw_potholes(tex, rng, per_view(rng, tex, 0.5, 1.5), 3, 7, base);
   } else {
     for (int k = per_view(rng, tex, 1, 2); k > 0; --k) draw_alligator(tex, rng, base * 0.4);
     draw_potholes(tex, rng, per_view(rng, tex, 4, 8), 5, 14, base);
@@ -260,15 +260,15 @@ inline void paved_surface(cv::Mat& tex, engine& rng, int defects) {
       if (slabs) {
         for (int k = chance(rng, 0.3 + 0.3 * defects) ? uniform_int(rng, 1, 2 * defects) : 0; k > 0; --k)
           cv::line(tex, edge_point(rng, piece), edge_point(rng, piece), joint * 0.7, 1 + defects, cv::LINE_AA);
-        for (int k = chance(rng, 0.3 * defects) ? uniform_int(rng, 1, 2 * defects) : 0; k > 0; --k)  // chipped joints
+        for (int k = chance(rng, 0.25 + 0.25 * defects) ? uniform_int(rng, 1, 2 * defects) : 0; k > 0; --k)  // chipped joints
           draw_hole(tex, rng, edge_point(rng, piece), uniform(rng, 3, 6), joint, joint * 0.8);
       } else if (chance(rng, 0.05 * defects * defects)) {  // missing blocks
         cv::rectangle(tex, cv::Rect(x, y, bw * uniform_int(rng, 1, defects), bh), ground, cv::FILLED);
       }
     }
   }
-  // Holes through the paving to the ground: the odd small one on a regular road, many large ones on a bad one.
-  for (int k = defects == 0 ? 0 : defects == 1 ? per_view(rng, tex, 0.5, 1.5) : per_view(rng, tex, 3, 5); k > 0; --k)
+  // Holes through the paving to the ground: a few small ones on a regular road, many large ones on a bad one.
+  for (int k = defects == 0 ? 0 : defects == 1 ? per_view(rng, tex, 1.5, 3) : per_view(rng, tex, 3, 5); k > 0; --k)
     draw_hole(tex, rng, anywhere(rng, tex), defects == 1 ? uniform(rng, 4, 7) : uniform(rng, 7, 16), joint, ground);
   add_blotches(tex, rng, 10, 10);
 }
