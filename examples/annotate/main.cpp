@@ -4,11 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +16,7 @@
 #include <tarmac/image/io.hpp>
 #include <tarmac/surface/cascade.hpp>
 #include <tarmac/surface/taxonomy.hpp>
+#include <tarmac/surface/truth.hpp>
 #include <tarmac/video.hpp>
 
 #include "../common/cli.hpp"
@@ -28,37 +26,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct truth_row {
-  std::string type, quality;
-};
-
-// frame,type,quality rows (tarmac-synth --drive writes them), by frame number.
-std::map<std::size_t, truth_row> read_truth(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw tarmac::io_error("cannot read truth file " + path.string());
-  std::map<std::size_t, truth_row> rows;
-  std::string line;
-  std::getline(in, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.rfind("frame,type,quality", 0) != 0)
-    throw tarmac::format_error("truth file " + path.string() + ": the first line must be frame,type,quality");
-  for (std::size_t number = 2; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // Windows line ends
-    if (line.empty()) continue;
-    std::stringstream fields(line);
-    std::string frame, type, quality;
-    std::getline(fields, frame, ',');
-    std::getline(fields, type, ',');
-    std::getline(fields, quality, ',');
-    char* end = nullptr;
-    const unsigned long index = std::strtoul(frame.c_str(), &end, 10);
-    if (frame.empty() || *end != '\0' || type.empty())
-      throw tarmac::format_error("truth file " + path.string() + ": line " + std::to_string(number) + " is not frame,type,quality");
-    rows[index] = {type, quality};
-  }
-  return rows;
-}
 
 std::string csv_field(std::string s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -117,7 +84,7 @@ int main(int argc, char** argv) {
                                 {{"OUTPUT", output}, {"--csv", csv}, {"--sheet", sheet}});
     tarmac::video::avi_writer writer(output, fps);
     tarmac::video::frame_source source(input);
-    const auto truth = truth_path.empty() ? std::map<std::size_t, truth_row>{} : read_truth(truth_path);
+    const tarmac::surface::drive_truth truth = truth_path.empty() ? tarmac::surface::drive_truth{} : tarmac::surface::read_truth(truth_path);
     tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);
     if (tarmac::stop_requested()) return 0;  // stopped while loading: nothing was written
 

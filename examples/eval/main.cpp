@@ -18,6 +18,7 @@
 #include <tarmac/image/io.hpp>
 #include <tarmac/nn/metrics.hpp>
 #include <tarmac/surface/cascade.hpp>
+#include <tarmac/surface/taxonomy.hpp>
 #include <tarmac/surface/classifier.hpp>
 
 #include "../common/cli.hpp"
@@ -260,7 +261,7 @@ int evaluate_cascade(const tarmac::cli::parser& args, const fs::path& root, bool
   const std::vector<class_info> outcomes = cascade.outcomes();
   std::vector<tarmac::data::sample> samples;
   for (std::size_t t = 0; t < types.size(); ++t) {
-    const fs::path folder = root / ("training_data_" + types[t].id + "_quality");
+    const fs::path folder = root / tarmac::surface::quality_root(types[t].id);
     if (!fs::is_directory(folder)) {
       std::fprintf(stderr, "note: %s is missing: no %s frames are evaluated\n", folder.c_str(), types[t].id.c_str());
       continue;

@@ -18,6 +18,7 @@
 #include <tarmac/image/augment.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/image/roi.hpp>
+#include <tarmac/surface/truth.hpp>
 
 #include "../common/cli.hpp"
 #include "../common/image_output.hpp"
@@ -103,7 +104,7 @@ int main(int argc, char** argv) {
       road_quality quality;
     };
     std::vector<job> jobs;
-    for (road_type t : road_types) jobs.push_back({fs::path("training_data_type") / tarmac::surface::type_folder(t), t, true, road_quality::regular});
+    for (road_type t : road_types) jobs.push_back({fs::path(tarmac::surface::type_root) / tarmac::surface::type_folder(t), t, true, road_quality::regular});
     for (road_type t : road_types)
       for (road_quality q : road_qualities)
         if (has_quality(t, q))
@@ -159,17 +160,17 @@ int main(int argc, char** argv) {
       const fs::path dir = staging / "drive";
       fs::create_directories(dir);
       drive_generator drive(frame_seed(seed, 1000, 0), options);
-      std::string truth = "frame,type,quality\n";
+      tarmac::surface::drive_truth truth;
       for (std::size_t i = 0; i < drive_frames; ++i) {
         check_stop();
         const drive_frame f = drive.next();
         char file[32];
         std::snprintf(file, sizeof file, "%06zu.png", i);
         tarmac::image::write_image(dir / file, f.image);
-        truth += std::to_string(i) + "," + name(f.type) + "," + name(f.quality) + "\n";
+        truth[i] = {name(f.type), name(f.quality)};
         bar.advance();
       }
-      tarmac::write_text_atomically(dir / "truth.csv", truth);
+      tarmac::surface::write_truth(dir / "truth.csv", truth);
     }
     for (const fs::path& top : tops)
       if (fs::exists(staging / top)) fs::rename(staging / top, out / top);

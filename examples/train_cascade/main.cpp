@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <tarmac/surface/cascade.hpp>
+#include <tarmac/surface/taxonomy.hpp>
 
 #include "../common/cli.hpp"
 #include "../common/training_cli.hpp"
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
     const fs::path root = args.text("--data"), out = args.text("--out");
     if (root.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
     const tarmac::folder_listing listing = tarmac::list_folder(root, "--data");
-    const fs::path type_root = root / "training_data_type";
+    const fs::path type_root = root / tarmac::surface::type_root;
     if (!fs::is_directory(type_root))
       throw tarmac::invalid_argument(root.string() + " is not in the RTK layout: " + type_root.string() +
                                      " is missing (see --help)");
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
     const std::vector<tarmac::class_info> types = data[0].set.classes();
     std::vector<job> jobs{{"type", type_root, out / "type.yml.gz"}};
     for (const tarmac::class_info& t : types) {
-      const fs::path folder = root / ("training_data_" + t.id + "_quality");
+      const fs::path folder = root / tarmac::surface::quality_root(t.id);
       if (fs::is_directory(folder))
         jobs.push_back({t.id, folder, out / (t.id + "_quality.yml.gz")});
       else
@@ -106,14 +107,13 @@ int main(int argc, char** argv) {
     }
     for (const auto& p : listing.problems) std::fprintf(stderr, "warning: skipped %s: %s\n", p.path.c_str(), p.reason.c_str());
     for (const fs::path& folder : listing.folders) {
-      const std::string name = folder.filename().string();
-      if (!name.starts_with("training_data_") || !name.ends_with("_quality")) continue;
-      const std::string type = name.substr(14, name.size() - 14 - 8);
+      const std::optional<std::string> type = tarmac::surface::quality_root_type(folder.filename().string());
+      if (!type) continue;
       bool known = false;
-      for (const auto& t : types) known = known || t.id == type;
+      for (const auto& t : types) known = known || t.id == *type;
       if (!known)
         std::fprintf(stderr, "warning: %s is for type '%s', which %s does not have: ignored\n", folder.c_str(),
-                     type.c_str(), type_root.c_str());
+                     type->c_str(), type_root.c_str());
     }
     // Every job's data is opened and split before the first model trains: a folder that cannot
     // be trained on fails now, not after the models before it. Files of an unfinished earlier

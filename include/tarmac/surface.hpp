@@ -4,3 +4,4 @@
 #include "tarmac/surface/model_file.hpp"
 #include "tarmac/surface/overlay.hpp"
 #include "tarmac/surface/taxonomy.hpp"
+#include "tarmac/surface/truth.hpp"

@@ -111,6 +111,13 @@ TEST_CASE("taxonomy: RTK names, folder names and BGR colours in one table") {
   CHECK(quality_folder(road_type::unpaved, road_quality::regular) == "01unpaved(Regular)");
   CHECK(quality_folder(road_type::unpaved, road_quality::bad) == "02unpaved(Bad)");
   CHECK(quality_root(road_type::paved) == "training_data_paved_quality");
+  CHECK(quality_root("gravel") == "training_data_gravel_quality");
+  CHECK(type_root == "training_data_type");
+  CHECK(quality_root_type("training_data_gravel_quality") == "gravel");
+  CHECK(quality_root_type(quality_root(road_type::asphalt)) == "asphalt");
+  CHECK_FALSE(quality_root_type("training_data_type").has_value());
+  CHECK_FALSE(quality_root_type("training_data__quality").has_value());
+  CHECK_FALSE(quality_root_type("gravel_quality").has_value());
   CHECK_FALSE(has_quality(road_type::unpaved, road_quality::good));
   CHECK(has_quality(road_type::paved, road_quality::good));
 
@@ -123,6 +130,33 @@ TEST_CASE("taxonomy: RTK names, folder names and BGR colours in one table") {
   CHECK_FALSE(quality_of({"(good", "good)"}).has_value());
   CHECK(quality_colour({"03asphalt(Bad)", ""}) == cv::Scalar(0, 0, 255));
   CHECK(type_colour({"snow", "snow"}) == surface::unknown_colour);
+}
+
+TEST_CASE("drive truth: written and read back; damaged files and bad labels are clear errors") {
+  using namespace tarmac::surface;
+  temp_folder dir;
+  const fs::path path = dir.path / "truth.csv";
+  const drive_truth rows = {{0, {"asphalt", "good"}}, {1, {"asphalt", "good"}}, {7, {"unpaved", "bad"}}, {8, {"gravel", ""}}};
+  write_truth(path, rows);
+  CHECK(read_truth(path) == rows);
+
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::binary) << text; };
+  write("frame,type,quality\r\n3,paved,regular\r\n\n");  // Windows line ends and a blank line
+  CHECK(read_truth(path) == drive_truth{{3, {"paved", "regular"}}});
+  for (const char* bad : {"frame,type\n", "", "frame,type,quality\nx,paved,good\n", "frame,type,quality\n2,,good\n",
+                                 "frame,type,quality\n2,paved,good\n2,paved,bad\n"}) {
+    write(bad);
+    CHECK_THROWS_AS(read_truth(path), format_error);
+  }
+  write("frame,type,quality\n2,paved,good\n2,paved,bad\n");
+  CHECK_THROWS_WITH(read_truth(path), doctest::Contains("line 3 repeats frame 2"));
+  CHECK_THROWS_AS(read_truth(dir.path / "missing.csv"), io_error);
+
+  write("old");
+  CHECK_THROWS_WITH(write_truth(path, {{0, {"a,b", "good"}}}), doctest::Contains("frame 0 has a label with a comma"));
+  CHECK_THROWS_AS(write_truth(path, {{0, {"", "good"}}}), invalid_argument);
+  std::ifstream in(path);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "old");  // a refused write keeps the old file
 }
 
 TEST_CASE("classifier: a model file loads into the compiled network it describes and predicts as that network") {

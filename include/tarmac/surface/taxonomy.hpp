@@ -40,10 +40,20 @@ inline cv::Scalar colour(road_quality q) { return quality_table[std::size_t(q)].
 // As in RTK, unpaved roads are only regular or bad.
 inline bool has_quality(road_type t, road_quality q) { return !(t == road_type::unpaved && q == road_quality::good); }
 
-// RTK folder names: training_data_type/asphalt, training_data_asphalt_quality/01asphalt(Good), ...;
-// the quality folders of unpaved start at 01 with Regular.
+// The RTK layout: ROOT/training_data_type/<type>/ for the type model and, per type,
+// ROOT/training_data_<type>_quality/<quality>/ (training_data_asphalt_quality/01asphalt(Good), ...;
+// the quality folders of unpaved start at 01 with Regular). Type ids are folder names, so a
+// user's own types fit the layout too.
+inline const std::string type_root = "training_data_type";
+inline std::string quality_root(std::string_view type_id) { return "training_data_" + std::string(type_id) + "_quality"; }
+inline std::string quality_root(road_type t) { return quality_root(name(t)); }
+// The type id of a quality root's folder name, or nothing for another folder.
+inline std::optional<std::string> quality_root_type(std::string_view folder) {
+  constexpr std::string_view prefix = "training_data_", suffix = "_quality";
+  if (folder.size() <= prefix.size() + suffix.size() || !folder.starts_with(prefix) || !folder.ends_with(suffix)) return std::nullopt;
+  return std::string(folder.substr(prefix.size(), folder.size() - prefix.size() - suffix.size()));
+}
 inline std::string type_folder(road_type t) { return name(t); }
-inline std::string quality_root(road_type t) { return "training_data_" + name(t) + "_quality"; }
 inline std::string quality_folder(road_type t, road_quality q) {
   const int number = int(q) + (t == road_type::unpaved ? 0 : 1);
   std::string label = name(q);
