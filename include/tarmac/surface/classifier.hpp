@@ -102,7 +102,7 @@ classifier load_classifier(const std::filesystem::path& path, std::size_t thread
       std::unique_ptr<classifier> loaded;
       const auto try_one = [&]<class Net>(std::type_identity<Net>) {
         if (loaded || !detail::describes<Net>(root, path)) return;
-        auto net = std::make_unique<Net>(nn::network_options{.threads = threads});
+        auto net = std::make_unique<Net>(nn::network_options{.threads = threads, .init = nn::init_scheme::zeros});
         model_metadata meta = detail::read_model(file, path, *net);
         loaded = std::make_unique<classifier>(std::move(net), std::move(meta));
       };
