@@ -58,7 +58,8 @@ void write_v1(const fs::path& v2, const fs::path& out) {
   header.erase(header.find("payload:"));
   std::string text;
   std::size_t from = 0;
-  for (std::size_t at; (at = header.find("offset: ", from)) != std::string::npos;) {
+  for (std::size_t at; (at = header.find(" offset: ", from)) != std::string::npos;) {  // not roi's top_offset
+    ++at;
     const std::size_t end = header.find('\n', at);
     const std::size_t offset = std::stoul(header.substr(at + 8, end - at - 8));
     const std::size_t shape = header.rfind("shape: [ ", at) + 9;
