@@ -3,8 +3,9 @@
 
 The PyTorch module is `rtk_net(classes)` below (the RTK layers; torch_reference.py times the same
 module). Its state_dict is saved with torch.save(net.state_dict(), "model.pt"); this script writes
-a tarmac model file (JSON, gzip-compressed when the name ends in .gz) that tarmac::surface::
-load_model reads into tarmac::nn::rtk_net<classes>. The layouts are in docs/model-format.md:
+a tarmac model file (format version 2: a JSON header and the float32 values in binary, through
+tarmac_model.py; gzip-wrapped when the name ends in .gz) that tarmac::surface::load_model reads
+into tarmac::nn::rtk_net<classes>. The layouts are in docs/model-format.md:
 
   conv2d   torch [out][in][kh][kw]   -> tarmac [kh][kw][in][out]
   dense    torch [out][in]           -> tarmac [in][out]
@@ -16,13 +17,13 @@ RGB input, pass --rgb and the first convolution's input channels are swapped.
 usage: torch_to_tarmac.py MODEL.pt OUT.json.gz --classes ID[:LABEL] ... [--rgb] [--roi F,OFFSET,MARGIN]
 """
 import argparse
-import gzip
-import json
 import math
 import os
 import sys
 
-FORMAT_VERSION = 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tarmac_model  # noqa: E402
+
 INPUT = (128, 128, 3)
 
 
@@ -50,7 +51,7 @@ def architecture(classes):
 
 
 def convert(state, classes, rgb=False, roi=(0.5, -5, 50), notes="converted from PyTorch by tools/torch_to_tarmac.py"):
-    """Returns the model file as a dict (JSON-ready)."""
+    """Returns the model file as (header dict, [(layer, name, float32 numpy array)]) for tarmac_model.write."""
     layers, (fh, fw, fc) = architecture(len(classes))
     conv_keys, dense_keys = ["0", "3", "6"], ["10", "12"]
     expected = {f"{k}.weight" for k in conv_keys + dense_keys} | {f"{k}.bias" for k in conv_keys + dense_keys}
@@ -72,24 +73,14 @@ def convert(state, classes, rgb=False, roi=(0.5, -5, 50), notes="converted from 
     tensors.append((10, "biases", state["10.bias"].detach().float()))
     tensors.append((12, "weights", state["12.weight"].detach().float().t()))
     tensors.append((12, "biases", state["12.bias"].detach().float()))
-    return {
-        "format": "tarmac-model", "version": FORMAT_VERSION, "layout": "NHWC", "channel_order": "BGR",
+    header = {
+        "format": "tarmac-model", "layout": "NHWC", "channel_order": "BGR",
         "resize": "bilinear", "scale": 1.0 / 255.0, "input": list(INPUT),
         "roi": {"top_fraction": roi[0], "top_offset": roi[1], "bottom_margin": roi[2]},
         "classes": [{"id": i, "label": label} for i, label in classes], "notes": notes,
         "architecture": layers,
-        "parameters": [{"layer": layer, "name": name, "shape": list(t.shape),
-                        "data": [float(v) for v in t.contiguous().view(-1).tolist()]} for layer, name, t in tensors],
     }
-
-
-def write(model, path):
-    """Writes atomically: a temporary beside the file, then a rename."""
-    text = json.dumps(model, separators=(",", ":"), ensure_ascii=False)  # OpenCV reads no \\u escapes
-    temporary = path + ".tmp"
-    with (gzip.open if path.endswith(".gz") else open)(temporary, "wt") as out:
-        out.write(text)
-    os.replace(temporary, path)
+    return header, [(layer, name, t.contiguous().numpy()) for layer, name, t in tensors]
 
 
 def main():
@@ -114,10 +105,10 @@ def main():
     classes = [(c.split(":", 1)[0], c.split(":", 1)[-1]) for c in args.classes]
     try:
         state = torch.load(args.model, map_location="cpu")
-        model = convert(state, classes, args.rgb, roi)
+        header, tensors = convert(state, classes, args.rgb, roi)
     except (OSError, RuntimeError, ValueError, KeyError) as e:
         sys.exit(f"torch_to_tarmac.py: error: {args.model}: {e}")
-    write(model, args.out)
+    tarmac_model.write(args.out, header, tensors)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 // Test helper: loads an rtk_net<3> model file and prints the class probabilities of raw images
-// (N x 128 x 128 x 3 float32, NHWC, as check_torch_conversion.py writes them), one row a line.
+// (N x 128 x 128 x 3 float32, NHWC, as check_torch_conversion.py writes them), one row a line;
+// with a third argument, saves the loaded model there (check_model_python.py reads it back).
 #include <cstdio>
 #include <fstream>
 
@@ -7,13 +8,14 @@
 #include <tarmac/surface/model_file.hpp>
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: predict_raw MODEL IMAGES.f32\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: predict_raw MODEL IMAGES.f32 [SAVE_AS]\n");
     return 2;
   }
   try {
     tarmac::nn::rtk_net<3> net({.threads = 2});
-    tarmac::surface::load_model(argv[1], net);
+    const tarmac::surface::model_metadata meta = tarmac::surface::load_model(argv[1], net);
+    if (argc == 4) tarmac::surface::save_model(argv[3], net, meta);
     std::ifstream in(argv[2], std::ios::binary | std::ios::ate);
     const std::size_t n = static_cast<std::size_t>(in.tellg()) / (128 * 128 * 3 * sizeof(float));
     xt::xtensor<float, 4> images = xt::empty<float>({n, std::size_t{128}, std::size_t{128}, std::size_t{3}});

@@ -1,5 +1,7 @@
-// Model files: exact round trips in every format, and a clear format_error (never a crash, never
-// a half-loaded network) for files of another architecture, version, class count, or damaged ones.
+// Model files: exact round trips in every format, version-1 files still loading, and a clear
+// format_error (never a crash, never a half-loaded network) for files of another architecture,
+// version or class count, or damaged ones: a truncated payload, a wrong checksum, tensors placed
+// past the payload's end, shapes too large for any file, values that are not finite.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -42,6 +44,49 @@ std::string read(const fs::path& p) {
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, from);
+  return text.replace(at, from.size(), to);
+}
+
+// A version-2 file's parts (docs/model-format.md): the header text up to the first NUL, NUL
+// padding to the next multiple of 64 bytes, the payload.
+struct file_parts {
+  std::string header, payload;
+};
+
+file_parts split(const std::string& file) {
+  const std::size_t nul = file.find('\0');
+  REQUIRE(nul != std::string::npos);
+  return {file.substr(0, nul), file.substr((nul / 64 + 1) * 64)};
+}
+
+std::string join(const file_parts& parts) {
+  std::string file = parts.header;
+  file.resize((file.size() / 64 + 1) * 64, '\0');
+  return file + parts.payload;
+}
+
+// The file with `from` replaced by `to` in its header, padded again.
+std::string edit_header(const std::string& file, const std::string& from, const std::string& to) {
+  file_parts parts = split(file);
+  parts.header = replaced(parts.header, from, to);
+  return join(parts);
+}
+
+// The file with another payload, and the header's crc32 made to match it.
+std::string with_payload(const std::string& file, std::string payload) {
+  file_parts parts = split(file);
+  const std::size_t at = parts.header.find_first_of("\"0123456789abcdef", parts.header.find(':', parts.header.find("crc32")));
+  const std::size_t end = parts.header[at] == '"' ? parts.header.find('"', at + 1) + 1 : at + 8;
+  parts.header.replace(at, end - at, "\"" + surface::detail::hex32(surface::detail::crc32_of(payload)) + "\"");  // quoted: it may start with a digit
+  parts.payload = std::move(payload);
+  return join(parts);
+}
+
+std::string float_bytes(float v) { return std::string(reinterpret_cast<const char*>(&v), sizeof v); }
+
 template <class Net>
 std::string load_error(const fs::path& p, Net& net) {
   const std::vector<float> before(net.parameters().begin(), net.parameters().end());
@@ -65,7 +110,8 @@ TEST_CASE("save then load gives the same parameters, classes and ROI in YAML, JS
   for (const char* name : {"m.yml", "m.yml.gz", "m.json", "m.json.gz", "m.yaml"}) {
     CAPTURE(name);
     surface::save_model(dir.path / name, net, metadata());
-    small_net loaded({.threads = 1, .seed = 99});
+    small_net loaded({.threads = 1, .init = init_scheme::zeros});  // what load_classifier constructs: nothing drawn
+    CHECK(std::all_of(loaded.parameters().begin(), loaded.parameters().end(), [](float v) { return v == 0; }));
     const surface::model_metadata meta = surface::load_model(dir.path / name, loaded);
     CHECK(std::equal(net.parameters().begin(), net.parameters().end(), loaded.parameters().begin()));
     CHECK(meta.classes == metadata().classes);
@@ -74,7 +120,12 @@ TEST_CASE("save then load gives the same parameters, classes and ROI in YAML, JS
     CHECK(meta.notes == "trained: 3 epochs, lr 1e-4 \"quoted\" [x]");
     CHECK(xt::allclose(loaded.predict(images), expected, 0, 0));
   }
-  CHECK(read(dir.path / "m.yml.gz").size() < read(dir.path / "m.yml").size() / 2);
+  // Binary float32 values: the file is the parameters plus a header of a few kB, and a .gz name
+  // gives a gzip file of the same bytes (stored: float32 values hardly compress).
+  const std::string plain = read(dir.path / "m.yml");
+  CHECK(plain.size() < small_net::parameter_count * 4 + 4096);
+  CHECK(gunzip(read(dir.path / "m.yml.gz"), plain.size(), "") == plain);
+  CHECK(plain.starts_with("%YAML:1.0\n---\nformat: tarmac-model\nversion: 2\n"));
   for (const auto& entry : fs::directory_iterator(dir.path))  // no temporaries left behind
     CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
 }
@@ -90,16 +141,11 @@ TEST_CASE("a file of another architecture, class count or version is a format_er
   two_classes two({.threads = 1});
   CHECK(load_error(dir.path / "m.yml", two).find("layer 6 is dense<3> -> 1x1x3, expected dense<2> -> 1x1x2") !=
         std::string::npos);
-  std::string text = read(dir.path / "m.yml");
-  write(dir.path / "v2.yml", std::string(text).replace(text.find("version: 1"), 10, "version: 2"));
-  CHECK(load_error(dir.path / "v2.yml", net).ends_with("format version 2, this build reads version 1"));
-  write(dir.path / "input.yml", std::string(text).replace(text.find("input: [ 8, 8, 3 ]"), 18, "input: [ 9, 8, 3 ]"));
+  const std::string file = read(dir.path / "m.yml");
+  write(dir.path / "v3.yml", edit_header(file, "version: 2", "version: 3"));
+  CHECK(load_error(dir.path / "v3.yml", net).ends_with("format version 3, this build reads versions 1 to 2"));
+  write(dir.path / "input.yml", edit_header(file, "input: [ 8, 8, 3 ]", "input: [ 9, 8, 3 ]"));
   CHECK(load_error(dir.path / "input.yml", net).ends_with("input is [9, 8, 3], the network takes [8, 8, 3]"));
-  const std::size_t data = text.rfind("data: [ ") + 8;
-  write(dir.path / "nan.yml", std::string(text).insert(data, "1.5, "));
-  CHECK(load_error(dir.path / "nan.yml", net).find("values, expected") != std::string::npos);
-  write(dir.path / "nan2.yml", std::string(text).replace(data, text.find(',', data) - data, ".nan"));
-  CHECK(load_error(dir.path / "nan2.yml", net).find("is not finite") != std::string::npos);
   write(dir.path / "other.yml", "%YAML:1.0\n---\nanswer: 42\n");
   CHECK(load_error(dir.path / "other.yml", net).ends_with("not a tarmac model file ('format: tarmac-model' is missing)"));
 }
@@ -156,7 +202,8 @@ TEST_CASE("a failed save leaves the existing file as it was") {
 
 TEST_CASE("a save that runs out of space keeps the existing model and says why") {
   temp_folder dir;
-  small_net net({.threads = 1});
+  using larger_net = network<input<16, 16, 3>, conv2d<8, 3>, maxpool2d<2>, relu, flatten, dense<16>, relu, dense<3>>;
+  larger_net net({.threads = 1});  // its file (33 kB) does not fit the 8 kB disk below
   surface::save_model(dir.path / "m.yml.gz", net, metadata());
   const std::string before = read(dir.path / "m.yml.gz");
   {
@@ -176,11 +223,9 @@ TEST_CASE("documented keys are honoured or refused: scale, resize, class ids, an
   temp_folder dir;
   small_net net({.threads = 1});
   surface::save_model(dir.path / "m.yml", net, metadata());
-  const std::string text = read(dir.path / "m.yml");
+  const std::string file = read(dir.path / "m.yml");
   auto edited = [&](const std::string& from, const std::string& to) {
-    const std::size_t at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    write(dir.path / "edited.yml", std::string(text).replace(at, from.size(), to));
+    write(dir.path / "edited.yml", edit_header(file, from, to));
     return load_error(dir.path / "edited.yml", net);
   };
   CHECK(edited("scale: 3.9215686274509803e-03", "scale: 1.").ends_with("scale is 1.000000; this build scales 8-bit pixels by 1/255 (0.00392157) only"));
@@ -205,8 +250,7 @@ TEST_CASE("the ROI's fractions round-trip; files written before them load as the
   small_net loaded({.threads = 1});
   CHECK(surface::load_model(dir.path / "m.yml", loaded).roi == meta.roi);
   // Version-1 files of earlier builds have only top_fraction, top_offset and bottom_margin.
-  surface::save_model(dir.path / "old.yml", net, metadata());
-  std::string text = read(dir.path / "old.yml");
+  std::string text = read(fs::path(TARMAC_MODEL_V1) / "small.yml");
   for (const char* key : {"bottom_fraction", "left_fraction", "right_fraction"}) {
     const std::size_t at = text.find(std::string("   ") + key);
     REQUIRE(at != std::string::npos);
@@ -244,4 +288,108 @@ TEST_CASE("transfer_parameters copies the layers two networks share from the inp
   write(dir.path / "junk.yml", "%YAML:1.0\n---\nformat: tarmac-model\n");
   CHECK_THROWS_AS(surface::read_stored_model(dir.path / "junk.yml"), format_error);
   CHECK_THROWS_AS(surface::read_stored_model(dir.path / "missing.yml"), io_error);
+}
+
+TEST_CASE("version-1 files (decimal values in the text) still load, and save again as version 2") {
+  // Written by the version-1 writer (commit 0b2ad67) from small_net, He initialisation, seed 3.
+  const fs::path v1 = TARMAC_MODEL_V1;
+  small_net yml({.threads = 1}), gz({.threads = 1, .seed = 2}), json({.threads = 1, .seed = 4});
+  const surface::model_metadata meta = surface::load_model(v1 / "small.yml", yml);
+  surface::load_model(v1 / "small.yml.gz", gz);
+  surface::load_model(v1 / "small.json", json);
+  CHECK(meta.classes == metadata().classes);
+  CHECK(meta.notes == "version-1 fixture");
+  CHECK(std::equal(yml.parameters().begin(), yml.parameters().end(), gz.parameters().begin()));
+  CHECK(std::equal(yml.parameters().begin(), yml.parameters().end(), json.parameters().begin()));
+  const std::string text = read(v1 / "small.yml");
+  const std::size_t first = text.find("data: [ ") + 8;
+  CHECK(yml.weights<0>()[0] == std::strtof(text.c_str() + first, nullptr));
+  CHECK(surface::read_stored_model(v1 / "small.json").tensors.back().data.size() == 3);
+
+  temp_folder dir;
+  surface::save_model(dir.path / "m.yml", yml, meta);
+  small_net again({.threads = 1, .seed = 5});
+  surface::load_model(dir.path / "m.yml", again);
+  CHECK(std::equal(yml.parameters().begin(), yml.parameters().end(), again.parameters().begin()));
+
+  // What version 1 checked stays checked: the value count of each tensor, finite values.
+  small_net net({.threads = 1});
+  const std::size_t data = text.rfind("data: [ ") + 8;
+  write(dir.path / "extra.yml", std::string(text).insert(data, "1.5, "));
+  CHECK(load_error(dir.path / "extra.yml", net).ends_with("parameter 5 has 4 values, expected 3 for its shape [3]"));
+  write(dir.path / "nan.yml", std::string(text).replace(data, text.find(',', data) - data, ".nan"));
+  CHECK(load_error(dir.path / "nan.yml", net).ends_with("parameter 5 value 0 is not finite"));
+  write(dir.path / "nul.yml", text + std::string(64, '\0'));
+  CHECK(load_error(dir.path / "nul.yml", net).find("a version-1 file has no binary part") != std::string::npos);
+}
+
+TEST_CASE("a damaged payload, or a header that places tensors outside it, is a format_error naming the file; the network is untouched") {
+  temp_folder dir;
+  small_net saved({.threads = 1, .init = init_scheme::he, .seed = 3});
+  for (const char* name : {"m.yml", "m.json"}) {
+    CAPTURE(name);
+    surface::save_model(dir.path / name, saved, metadata());
+    const std::string file = read(dir.path / name);
+    const file_parts parts = split(file);
+    const bool json = std::string(name).ends_with(".json");
+    const fs::path bad = dir.path / (std::string("bad") + (json ? ".json" : ".yml"));
+    const std::string prefix = "model file " + bad.string() + ": ";
+    small_net net({.threads = 1, .seed = 8});
+    auto error = [&](const std::string& bytes) {
+      write(bad, bytes);
+      const std::string e = load_error(bad, net);
+      CHECK(e.starts_with(prefix));
+      CHECK_THROWS_AS(surface::read_stored_model(bad), format_error);
+      return e.substr(std::min(e.size(), prefix.size()));
+    };
+    auto quoted = [&](const std::string& v) { return json ? "\"" + v + "\"" : v; };
+    auto key = [&](const std::string& k) { return quoted(k) + ": "; };
+    const std::string size = std::to_string(parts.payload.size());
+
+    CHECK(error(file.substr(0, file.size() - 8)) == "the header declares a payload of " + size + " bytes, the file holds " +
+                                                        std::to_string(parts.payload.size() - 8) + " (truncated?)");
+    CHECK(error(file + "more").ends_with("(bytes appended?)"));
+    CHECK(error(file.substr(0, parts.header.size())) == "the binary payload after the header is missing (truncated?)");
+    if (parts.header.size() % 64 < 62) {  // a header that leaves more than one byte of padding
+      CHECK(error(file.substr(0, parts.header.size() + 2)).ends_with("inside the padding before the payload (truncated?)"));
+      std::string padding = file;
+      padding[parts.header.size() + 1] = 'x';
+      CHECK(error(padding).ends_with("the padding between header and payload holds other bytes than NUL (damaged?)"));
+    }
+
+    std::string flipped = file;
+    flipped[file.size() - 5] ^= 0x10;
+    CHECK(error(flipped).find("the payload's CRC-32 is ") != std::string::npos);
+    const std::string crc = key("crc32") + (json ? "\"" : "");
+    CHECK(error(edit_header(file, crc, crc + "x")).ends_with("is not 8 hexadecimal digits"));
+    CHECK(error(edit_header(file, key("encoding") + quoted("float32le"), key("encoding") + quoted("float16")))
+              .ends_with("payload encoding is 'float16'; this build reads only 'float32le'"));
+
+    // Tensors outside the payload, on odd offsets, or too large for any file: refused before any
+    // allocation of their size.
+    const std::string last_offset = key("offset") + std::to_string(parts.payload.size() - 12);
+    CHECK(error(edit_header(file, last_offset, key("offset") + std::to_string(parts.payload.size() - 8)))
+              .ends_with("does not lie inside the " + size + "-byte payload on a 4-byte boundary"));
+    CHECK(error(edit_header(file, last_offset, key("offset") + "2")).ends_with("on a 4-byte boundary"));
+    CHECK(error(edit_header(file, last_offset, key("offset") + "1000000000")).find("does not lie inside") != std::string::npos);
+    const std::string last_shape = key("shape") + "[ 3 ]";
+    CHECK(error(edit_header(file, last_shape, key("shape") + "[ 1000000000, 1000000000, 1000000000 ]"))
+              .ends_with("shape [1000000000, 1000000000, 1000000000] holds more values than a model file can"));
+    CHECK(error(edit_header(file, last_shape, key("shape") + "[ 100000, 1000 ]")).find("does not lie inside") != std::string::npos);
+    CHECK(error(edit_header(file, key("bytes") + size, key("bytes") + "1000000000"))
+              .starts_with("the header declares a payload of 1000000000 bytes"));
+
+    // Values that are not finite, under a checksum that matches them.
+    for (const float v : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()}) {
+      std::string payload = parts.payload;
+      payload.replace(payload.size() - 8, 4, float_bytes(v));
+      CHECK(error(with_payload(file, payload)) == "parameter 5 value 1 is not finite");
+    }
+    // The same payload edit with a finite value loads: the checks above are what refused the others.
+    std::string payload = parts.payload;
+    payload.replace(payload.size() - 8, 4, float_bytes(0.25f));
+    write(bad, with_payload(file, payload));
+    surface::load_model(bad, net);
+    CHECK(net.biases<6>()[1] == 0.25f);
+  }
 }

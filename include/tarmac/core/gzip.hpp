@@ -2,6 +2,7 @@
 // gzip in memory, both ways, through zlib: files are compressed before they are written (so the
 // checked writer sees every byte) and read whole before they are decompressed (so a damaged or
 // oversized stream is an error naming the file, never a partial result).
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -37,6 +38,14 @@ inline std::string gunzip(std::string_view data, std::size_t max_size, const std
   z_stream z{};
   if (inflateInit2(&z, 15 + 16) != Z_OK) throw error(where + "zlib cannot start a stream");
   std::string out;
+  // The last member's trailer gives its size (mod 4 GiB): reserving it saves the copies of a growing
+  // string, which cost more than inflating a stored (level 0) stream. Only a hint, and bounded by
+  // deflate's largest ratio (1032:1), so a forged trailer cannot make a small input reserve gigabytes.
+  if (data.size() >= 18) {
+    const auto* end = reinterpret_cast<const unsigned char*>(data.data() + data.size());
+    const std::size_t hint = std::size_t(end[-4]) | std::size_t(end[-3]) << 8 | std::size_t(end[-2]) << 16 | std::size_t(end[-1]) << 24;
+    out.reserve(std::min({hint, max_size, data.size() * 1032}));
+  }
   char buffer[1 << 16];
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = uInt(data.size());

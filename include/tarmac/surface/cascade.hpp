@@ -257,12 +257,15 @@ inline cascade_entry read_cascade_entry(const cv::FileNode& node, const std::fil
 inline cascade_description read_cascade_file(const std::filesystem::path& path) {
   const std::string where = "cascade file " + path.string() + ": ";
   return detail::guard_parser(path, [&] {
+    // The same reader as model files, so that a model file given here is named as one.
+    const detail::model_file_bytes file = detail::checked_model_file(path, "cascade file");
     cv::FileStorage fs;
-    if (!fs.open(detail::checked_model_text(path, "cascade file"), cv::FileStorage::READ | cv::FileStorage::MEMORY))
+    if (!fs.open(file.header(), cv::FileStorage::READ | cv::FileStorage::MEMORY))
       throw format_error(where + "not a YAML or JSON file that OpenCV can read");
     const cv::FileNode root = fs.root();
     if (!root.isMap() || !root["format"].isString() || root["format"].string() != "tarmac-cascade")
       throw format_error(where + "not a tarmac cascade file ('format: tarmac-cascade' is missing)");
+    if (file.has_payload) throw format_error(where + "binary data follows its text (a cascade file is all text)");
     if (!root["version"].isInt() || int(root["version"]) != cascade_format_version)
       throw format_error(where + "not format version " + std::to_string(cascade_format_version));
     cascade_description d;

@@ -96,14 +96,14 @@ class classifier {
 template <class Networks = default_networks>
 classifier load_classifier(const std::filesystem::path& path, std::size_t threads = 0) {
   return detail::guard_parser(path, [&] {
-    const cv::FileStorage fs = detail::parse_model_file(path);
-    const cv::FileNode root = fs.root();
+    const detail::parsed_model_file file = detail::parse_model_file(path);
+    const cv::FileNode root = file.root();
     return [&]<class... Nets>(network_list<Nets...>) {
       std::unique_ptr<classifier> loaded;
       const auto try_one = [&]<class Net>(std::type_identity<Net>) {
         if (loaded || !detail::describes<Net>(root, path)) return;
-        auto net = std::make_unique<Net>(nn::network_options{.threads = threads});
-        model_metadata meta = detail::read_model(root, path, *net);
+        auto net = std::make_unique<Net>(nn::network_options{.threads = threads, .init = nn::init_scheme::zeros});
+        model_metadata meta = detail::read_model(file, path, *net);
         loaded = std::make_unique<classifier>(std::move(net), std::move(meta));
       };
       (try_one(std::type_identity<Nets>{}), ...);

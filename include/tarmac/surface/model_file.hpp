@@ -1,19 +1,30 @@
 #pragma once
-// Model files: a trained network with what it takes to use it (classes, preprocessing), through
-// cv::FileStorage: YAML (.yml, .yaml) or JSON (.json), gzip-compressed when the name ends in .gz.
-// Reading checks the text first (detail/checked_text.hpp): OpenCV's parsers hang on some damaged files.
+// Model files: a trained network with what it takes to use it (classes, preprocessing). Format
+// version 2 is a header of YAML (.yml, .yaml) or JSON (.json) written and read by cv::FileStorage
+// (metadata, architecture, where each tensor lies), then a binary payload of little-endian
+// float32 values with a CRC-32; the whole file is gzip-wrapped (stored, not compressed) when the
+// name ends in .gz. Version-1 files (all text, values as decimals) still load.
+// Reading checks the header text first (detail/checked_text.hpp): OpenCV's parsers hang on some damaged files.
 // The layout is documented in docs/model-format.md so that weights trained elsewhere can be
 // converted (tools/torch_to_tarmac.py). Loading checks everything against the compiled network
 // and reports the first difference as tarmac::format_error; files are written atomically.
 #include <algorithm>
+#include <bit>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <span>
 #include <type_traits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <opencv2/core.hpp>
+#include <zlib.h>
 
 #include "tarmac/core/error.hpp"
 #include "tarmac/core/files.hpp"
@@ -25,7 +36,7 @@
 
 namespace tarmac::surface {
 
-inline constexpr int model_format_version = 1;
+inline constexpr int model_format_version = 2;  // written; versions 1 and 2 are read
 
 // What a model file carries besides the parameters.
 struct model_metadata {
@@ -119,20 +130,51 @@ inline int storage_format(const std::filesystem::path& path) {
 
 namespace detail {
 
-// Fills a FileStorage in memory and writes its text through the checked atomic writer,
-// gzip-compressed when the name ends in .gz: OpenCV's own file output does not report failed
-// writes. OpenCV's exceptions while filling become io_error naming the file.
+// The text of a FileStorage filled in memory; OpenCV's exceptions while filling become io_error naming the file.
 template <class Fill>
-void write_file_storage(const std::filesystem::path& path, int format, Fill&& fill) {
-  std::string text;
+std::string file_storage_text(const std::filesystem::path& path, int format, Fill&& fill) {
   try {
     cv::FileStorage fs(".yml", cv::FileStorage::WRITE | cv::FileStorage::MEMORY | format);
     fill(fs);
-    text = fs.releaseAndGetString();
+    return fs.releaseAndGetString();
   } catch (const cv::Exception& e) {
     throw io_error("cannot write " + path.string() + ": " + e.what());
   }
+}
+
+// Fills a FileStorage in memory and writes its text through the checked atomic writer,
+// gzip-compressed when the name ends in .gz: OpenCV's own file output does not report failed writes.
+template <class Fill>
+void write_file_storage(const std::filesystem::path& path, int format, Fill&& fill) {
+  const std::string text = file_storage_text(path, format, std::forward<Fill>(fill));
   write_atomically(path, [&](output_file& file) { file.write(path.string().ends_with(".gz") ? gzip(text) : text); });
+}
+
+static_assert(std::endian::native == std::endian::little,
+              "tarmac model files store little-endian float32 values: this build supports little-endian machines only");
+
+inline std::uint32_t crc32_of(std::string_view bytes) {
+  uLong crc = ::crc32_z(0, nullptr, 0);
+  return std::uint32_t(::crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+}
+
+inline std::string hex32(std::uint32_t v) {
+  char text[9];
+  for (int i = 7; i >= 0; --i, v >>= 4) text[i] = "0123456789abcdef"[v & 15];
+  return std::string(text, 8);
+}
+
+// Appends values as little-endian float32.
+template <class T>
+void append_float32(std::string& out, std::span<const T> values) {
+  if constexpr (std::is_same_v<T, float>) {
+    out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  } else {
+    for (const T v : values) {
+      const float f = static_cast<float>(v);
+      out.append(reinterpret_cast<const char*>(&f), sizeof f);
+    }
+  }
 }
 
 }  // namespace detail
@@ -144,7 +186,17 @@ void save_model(const std::filesystem::path& path, Net& net, const model_metadat
     throw invalid_argument("save_model: " + std::to_string(meta.classes.size()) + " class names for a network with " +
                            std::to_string(Net::classes) + " outputs");
   detail::check_class_ids(meta.classes, "save_model: ");
-  detail::write_file_storage(path, format, [&](cv::FileStorage& fs) {
+  // The payload first: the header records its size, its checksum and where each tensor lies.
+  std::string payload;
+  payload.reserve(net.parameters().size() * sizeof(float));
+  std::vector<int> offsets;
+  net.for_each_parameter([&](std::size_t, const std::string&, const std::vector<std::size_t>&, auto values) {
+    offsets.push_back(int(payload.size()));
+    detail::append_float32(payload, std::span<const typename Net::scalar>(values));
+  });
+  if (payload.size() >= detail::max_model_text)
+    throw invalid_argument("save_model: " + std::to_string(payload.size() >> 20) + " MiB of parameters; a model file holds at most 1 GiB");
+  std::string file = detail::file_storage_text(path, format, [&](cv::FileStorage& fs) {
     using shape = typename Net::input_shape;
     fs << "format" << "tarmac-model" << "version" << model_format_version;
     fs << "layout" << "NHWC" << "channel_order" << "BGR" << "resize" << "bilinear" << "scale" << 1.0 / 255.0;
@@ -163,31 +215,164 @@ void save_model(const std::filesystem::path& path, Net& net, const model_metadat
     }
     fs << "]";
     fs << "parameters" << "[";
-    net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape,
-                               auto values) {
+    std::size_t index = 0;
+    net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape, auto) {
       const std::vector<int> dims(shape.begin(), shape.end());
-      const std::vector<float> data(values.begin(), values.end());
-      fs << "{" << "layer" << int(layer) << "name" << name << "shape" << dims << "data" << data << "}";
+      fs << "{" << "layer" << int(layer) << "name" << name << "shape" << dims << "offset" << offsets[index++] << "}";
     });
     fs << "]";
+    fs << "payload" << "{" << "encoding" << "float32le" << "bytes" << int(payload.size()) << "crc32"
+       << detail::hex32(detail::crc32_of(payload)) << "}";
+  });
+  file.resize(detail::payload_start(file.size()), '\0');
+  // A .gz name keeps giving a gzip file, but stored (level 0): float32 values compress by some 7 %
+  // at the cost of a tenth to half a second per save and load (bench/RESULTS.md, issue 16).
+  const bool gz = path.string().ends_with(".gz");
+  if (gz) file += payload;
+  write_atomically(path, [&](output_file& out) {
+    if (gz) return out.write(gzip(file, Z_NO_COMPRESSION));
+    out.write(file);
+    out.write(payload);
   });
 }
 
 namespace detail {
 
-// The parsed file; its text is checked first (OpenCV's parsers hang on some damaged files).
-inline cv::FileStorage parse_model_file(const std::filesystem::path& path) {
+// One parameter tensor of a file: its entry in the header and where its values lie in the payload.
+struct tensor_entry {
+  std::size_t layer = 0;
+  std::string name;  // "weights" or "biases"
+  std::vector<std::size_t> shape;
+  std::size_t count = 0;   // values: the product of shape
+  std::size_t offset = 0;  // bytes from the start of the payload
+};
+
+// A model file read and checked as far as it can be without a network: header keys, every tensor
+// inside the payload, the checksum, every value finite. Version 1's decimal values are laid out
+// here as a version-2 payload, so that what follows reads both versions alike.
+struct parsed_model_file {
   cv::FileStorage fs;
-  if (!fs.open(checked_model_text(path), cv::FileStorage::READ | cv::FileStorage::MEMORY))
+  int version = 0;
+  std::vector<tensor_entry> tensors;
+  model_file_bytes file;  // version 1: bytes holds the payload made from the text
+
+  cv::FileNode root() const { return fs.root(); }
+  std::string_view payload() const { return version == 1 ? std::string_view(file.bytes) : file.payload(); }
+};
+
+// The number of values of a tensor of this shape, or none when it exceeds `limit` (no overflow).
+inline std::optional<std::size_t> element_count(const std::vector<std::size_t>& shape, std::size_t limit) {
+  std::size_t n = 1;
+  for (std::size_t d : shape) {
+    if (d != 0 && n > limit / d) return std::nullopt;
+    n *= d;
+  }
+  return n;
+}
+
+// Index of the first float32 of `bytes` that is infinite or NaN (exponent bits all set), else npos.
+inline std::size_t first_non_finite(std::string_view bytes) {
+  constexpr std::uint32_t exponent = 0x7f800000u;
+  const std::size_t n = bytes.size() / 4, block = 1024;
+  for (std::size_t start = 0; start < n; start += block) {  // a branch-free block first, so it vectorises
+    const std::size_t end = std::min(n, start + block);
+    bool bad = false;
+    for (std::size_t i = start; i < end; ++i) {
+      std::uint32_t w;
+      std::memcpy(&w, bytes.data() + 4 * i, 4);
+      bad |= (w & exponent) == exponent;
+    }
+    if (!bad) continue;
+    for (std::size_t i = start; i < end; ++i) {
+      std::uint32_t w;
+      std::memcpy(&w, bytes.data() + 4 * i, 4);
+      if ((w & exponent) == exponent) return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Version 2: the payload's size and checksum as the header declares them.
+inline void check_payload(const cv::FileNode& root, std::string_view payload, const std::filesystem::path& path) {
+  const cv::FileNode p = child(root, "payload", path, cv::FileNode::MAP);
+  const std::string encoding = child(p, "encoding", path, cv::FileNode::STRING).string();
+  if (encoding != "float32le") throw format_error(where(path) + "payload encoding is '" + encoding + "'; this build reads only 'float32le'");
+  const auto bytes = number<std::size_t>(child(p, "bytes", path, cv::FileNode::INT), "payload bytes", path);
+  if (bytes != payload.size())
+    throw format_error(where(path) + "the header declares a payload of " + std::to_string(bytes) + " bytes, the file holds " +
+                       std::to_string(payload.size()) + (payload.size() < bytes ? " (truncated?)" : " (bytes appended?)"));
+  const std::string crc = child(p, "crc32", path, cv::FileNode::STRING).string();
+  std::uint32_t declared = 0;
+  const auto [end, ec] = std::from_chars(crc.data(), crc.data() + crc.size(), declared, 16);
+  if (crc.size() != 8 || ec != std::errc() || end != crc.data() + crc.size())
+    throw format_error(where(path) + "payload crc32 '" + crc + "' is not 8 hexadecimal digits");
+  if (const std::uint32_t found = crc32_of(payload); found != declared)
+    throw format_error(where(path) + "the payload's CRC-32 is " + hex32(found) + ", the header says " + crc + " (damaged?)");
+}
+
+// Every tensor's entry, checked to lie inside the payload (whose size bounds every allocation
+// that follows, however large the shapes a damaged header declares) and to hold finite values.
+inline std::vector<tensor_entry> read_tensor_entries(parsed_model_file& m, const std::filesystem::path& path) {
+  if (m.version >= 2) check_payload(m.root(), m.file.payload(), path);
+  const cv::FileNode params = child(m.root(), "parameters", path, cv::FileNode::SEQ);
+  std::string v1_payload;  // version 1: the values parsed from text
+  std::vector<tensor_entry> tensors;
+  for (std::size_t index = 0; index < params.size(); ++index) {
+    const std::string what = "parameter " + std::to_string(index);
+    const cv::FileNode p = params[int(index)];
+    if (!p.isMap()) throw format_error(where(path) + what + " is not a map");
+    tensor_entry t;
+    t.layer = detail::number<std::size_t>(child(p, "layer", path, cv::FileNode::INT), what + " layer", path);
+    t.name = child(p, "name", path, cv::FileNode::STRING).string();
+    t.shape = detail::numbers<std::size_t>(child(p, "shape", path, cv::FileNode::SEQ), what + " shape", path);
+    const auto count = element_count(t.shape, max_model_text / 4);
+    if (!count) throw format_error(where(path) + what + " shape " + shape_text(t.shape) + " holds more values than a model file can");
+    t.count = *count;
+    if (m.version == 1) {
+      const cv::FileNode data = child(p, "data", path, cv::FileNode::SEQ);
+      if (data.size() != t.count)
+        throw format_error(where(path) + what + " has " + std::to_string(data.size()) + " values, expected " +
+                           std::to_string(t.count) + " for its shape " + shape_text(t.shape) +
+                           (data.size() < t.count ? " (truncated?)" : ""));
+      t.offset = v1_payload.size();
+      const std::vector<float> values = detail::numbers<float>(data, what + " data", path);
+      append_float32(v1_payload, std::span<const float>(values));
+    } else {
+      t.offset = detail::number<std::size_t>(child(p, "offset", path, cv::FileNode::INT), what + " offset", path);
+      const std::size_t size = m.file.payload().size();
+      if (t.offset % 4 != 0 || t.offset > size || t.count > (size - t.offset) / 4)
+        throw format_error(where(path) + what + " (" + std::to_string(t.count) + " values at byte " + std::to_string(t.offset) +
+                           ") does not lie inside the " + std::to_string(size) + "-byte payload on a 4-byte boundary");
+    }
+    tensors.push_back(std::move(t));
+  }
+  if (m.version == 1) m.file = {std::move(v1_payload), 0, false};
+  for (std::size_t index = 0; index < tensors.size(); ++index) {
+    const tensor_entry& t = tensors[index];
+    if (const std::size_t i = first_non_finite(m.payload().substr(t.offset, t.count * 4)); i != std::string_view::npos)
+      throw format_error(where(path) + "parameter " + std::to_string(index) + " value " + std::to_string(i) + " is not finite");
+  }
+  return tensors;
+}
+
+// The parsed file; its header text is checked first (OpenCV's parsers hang on some damaged files).
+inline parsed_model_file parse_model_file(const std::filesystem::path& path) {
+  parsed_model_file m{{}, 0, {}, checked_model_file(path)};
+  if (!m.fs.open(m.file.header(), cv::FileStorage::READ | cv::FileStorage::MEMORY))
     throw format_error(where(path) + "not a YAML or JSON file that OpenCV can read");
-  const cv::FileNode root = fs.root();
+  const cv::FileNode root = m.fs.root();
   if (!root.isMap()) throw format_error(where(path) + "not a tarmac model file (the top level is not a map)");
   const cv::FileNode fmt = root["format"];
   if (!fmt.isString() || fmt.string() != "tarmac-model") throw format_error(where(path) + "not a tarmac model file ('format: tarmac-model' is missing)");
-  const int version = detail::number<int>(child(root, "version", path, cv::FileNode::INT), "version", path);
-  if (version != model_format_version)
-    throw format_error(where(path) + "format version " + std::to_string(version) + ", this build reads version " +
+  m.version = detail::number<int>(child(root, "version", path, cv::FileNode::INT), "version", path);
+  if (m.version < 1 || m.version > model_format_version)
+    throw format_error(where(path) + "format version " + std::to_string(m.version) + ", this build reads versions 1 to " +
                        std::to_string(model_format_version));
+  if (m.version == 1 && m.file.has_payload)
+    throw format_error(where(path) + "a version-1 file has no binary part, but a NUL byte follows its first " +
+                       std::to_string(m.file.header_size) + " bytes");
+  if (m.version >= 2 && !m.file.has_payload)
+    throw format_error(where(path) + "the binary payload after the header is missing (truncated?)");
   // The preprocessing this build applies; a file that asks for another is refused, not run wrongly.
   for (const auto& [key, expected] :
        {std::pair<const char*, const char*>{"layout", "NHWC"}, {"channel_order", "BGR"}, {"resize", "bilinear"}}) {
@@ -199,7 +384,8 @@ inline cv::FileStorage parse_model_file(const std::filesystem::path& path) {
   if (!(std::abs(scale * 255.0 - 1.0) < 1e-6))
     throw format_error(where(path) + "scale is " + std::to_string(scale) +
                        "; this build scales 8-bit pixels by 1/255 (0.00392157) only");
-  return fs;
+  m.tensors = read_tensor_entries(m, path);
+  return m;
 }
 
 // Input shape and layer list as the file records them.
@@ -262,34 +448,23 @@ inline model_metadata read_metadata(const cv::FileNode& root, const std::filesys
   return meta;
 }
 
-// Every parameter tensor as the file stores it, each value finite.
-inline std::vector<stored_tensor> read_tensors(const cv::FileNode& root, const std::filesystem::path& path) {
-  std::vector<stored_tensor> tensors;
-  const cv::FileNode params = child(root, "parameters", path, cv::FileNode::SEQ);
-  for (std::size_t index = 0; index < params.size(); ++index) {
-    const std::string what = "parameter " + std::to_string(index);
-    const cv::FileNode p = params[int(index)];
-    if (!p.isMap()) throw format_error(where(path) + what + " is not a map");
-    stored_tensor t;
-    t.layer = detail::number<std::size_t>(child(p, "layer", path, cv::FileNode::INT), what + " layer", path);
-    t.name = child(p, "name", path, cv::FileNode::STRING).string();
-    t.shape = detail::numbers<std::size_t>(child(p, "shape", path, cv::FileNode::SEQ), what + " shape", path);
-    t.data = detail::numbers<float>(child(p, "data", path, cv::FileNode::SEQ), what + " data", path);
-    for (std::size_t i = 0; i < t.data.size(); ++i)
-      if (!std::isfinite(t.data[i])) throw format_error(where(path) + what + " value " + std::to_string(i) + " is not finite");
-    tensors.push_back(std::move(t));
+// Copies count float32 values from bytes into out.
+template <class T>
+void copy_float32(std::string_view bytes, std::size_t count, T* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    std::memcpy(out, bytes.data(), count * sizeof(float));
+  } else {
+    for (std::size_t i = 0; i < count; ++i) {
+      float f;
+      std::memcpy(&f, bytes.data() + 4 * i, sizeof f);
+      out[i] = static_cast<T>(f);
+    }
   }
-  return tensors;
-}
-
-inline std::size_t element_count(const std::vector<std::size_t>& shape) {
-  std::size_t n = 1;
-  for (std::size_t d : shape) n *= d;
-  return n;
 }
 
 template <class Net>
-model_metadata read_model(const cv::FileNode& root, const std::filesystem::path& path, Net& net) {
+model_metadata read_model(const parsed_model_file& m, const std::filesystem::path& path, Net& net) {
+  const cv::FileNode root = m.root();
   const auto input = read_input(root, path);
   if (input != compiled_input<Net>())
     throw format_error(where(path) + "input is " + detail::shape_text(input) + ", the network takes " +
@@ -309,27 +484,25 @@ model_metadata read_model(const cv::FileNode& root, const std::filesystem::path&
     throw format_error(where(path) + std::to_string(meta.classes.size()) + " classes, the network has " +
                        std::to_string(Net::classes) + " outputs");
 
-  // Parameters: every tensor in order, shapes and sizes checked, into a copy first.
-  const std::vector<stored_tensor> tensors = read_tensors(root, path);
-  std::vector<typename Net::scalar> staged(net.parameters().begin(), net.parameters().end());
+  // Parameters: every tensor in order with the network's shape (parse_model_file checked that
+  // each lies inside the payload and is finite), all checked before the first is copied, so an
+  // error leaves net untouched.
   std::size_t index = 0;
-  const auto base = net.parameters().data();
-  net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape,
-                             auto values) {
+  net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape, auto) {
     const std::string what = "parameter " + std::to_string(index) + " (layer " + std::to_string(layer) + " " + name + ")";
-    if (index >= tensors.size()) throw format_error(where(path) + "parameters end before " + what + " (truncated?)");
-    const stored_tensor& t = tensors[index++];
+    if (index >= m.tensors.size()) throw format_error(where(path) + "parameters end before " + what + " (truncated?)");
+    const tensor_entry& t = m.tensors[index++];
     if (t.layer != layer || t.name != name || t.shape != shape)
       throw format_error(where(path) + what + ": found layer " + std::to_string(t.layer) + " " + t.name + " " +
                          detail::shape_text(t.shape) + ", expected " + detail::shape_text(shape));
-    if (t.data.size() != values.size())
-      throw format_error(where(path) + what + " has " + std::to_string(t.data.size()) + " values, expected " +
-                         std::to_string(values.size()) + " (truncated?)");
-    std::copy(t.data.begin(), t.data.end(), staged.begin() + (values.data() - base));
   });
-  if (index != tensors.size())
-    throw format_error(where(path) + std::to_string(tensors.size()) + " parameter tensors, the network has " + std::to_string(index));
-  std::copy(staged.begin(), staged.end(), net.parameters().begin());
+  if (index != m.tensors.size())
+    throw format_error(where(path) + std::to_string(m.tensors.size()) + " parameter tensors, the network has " + std::to_string(index));
+  index = 0;
+  net.for_each_parameter([&](std::size_t, const std::string&, const std::vector<std::size_t>&, auto values) {
+    const tensor_entry& t = m.tensors[index++];
+    copy_float32(m.payload().substr(t.offset), t.count, values.data());
+  });
   return meta;
 }
 
@@ -355,14 +528,16 @@ auto guard_parser(const std::filesystem::path& path, Reader&& reader, const std:
 // Reads any model file, checked as load_model checks it, without fitting it to a network.
 inline stored_model read_stored_model(const std::filesystem::path& path) {
   return detail::guard_parser(path, [&] {
-    const cv::FileStorage fs = detail::parse_model_file(path);
-    const cv::FileNode root = fs.root();
-    stored_model m{detail::read_metadata(root, path), detail::read_input(root, path), detail::read_architecture(root, path),
-                   detail::read_tensors(root, path)};
-    for (const stored_tensor& t : m.tensors)
-      if (t.layer >= m.architecture.size() || t.data.size() != detail::element_count(t.shape))
+    const detail::parsed_model_file file = detail::parse_model_file(path);
+    const cv::FileNode root = file.root();
+    stored_model m{detail::read_metadata(root, path), detail::read_input(root, path), detail::read_architecture(root, path), {}};
+    for (const detail::tensor_entry& t : file.tensors) {
+      if (t.layer >= m.architecture.size())
         throw format_error(detail::where(path) + "parameter of layer " + std::to_string(t.layer) + " " + t.name +
-                           " does not fit the architecture or its own shape");
+                           ": the architecture has " + std::to_string(m.architecture.size()) + " layers");
+      stored_tensor& out = m.tensors.emplace_back(stored_tensor{t.layer, t.name, t.shape, std::vector<float>(t.count)});
+      detail::copy_float32(file.payload().substr(t.offset), t.count, out.data.data());
+    }
     return m;
   });
 }
@@ -395,8 +570,7 @@ std::vector<std::size_t> transfer_parameters(const stored_model& from, Net& net,
 template <class Net>
 model_metadata load_model(const std::filesystem::path& path, Net& net) {
   return detail::guard_parser(path, [&] {
-    const cv::FileStorage fs = detail::parse_model_file(path);
-    return detail::read_model(fs.root(), path, net);
+    return detail::read_model(detail::parse_model_file(path), path, net);
   });
 }
 
