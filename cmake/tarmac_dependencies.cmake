@@ -3,7 +3,8 @@
 # In: _tarmac_parts, a list of nms, nn, tarmac; _tarmac_package, ON when read by tarmacConfig.cmake.
 # Out: _tarmac_<part>_missing, the packages of that part that were not found. The build requires
 # every package; the package forwards the consumer's QUIET and lets check_required_components judge.
-set(_tarmac_packages_nms xsimd)
+# Debian's xsimd target links the xtl target without finding xtl: find it first.
+set(_tarmac_packages_nms xtl xsimd)
 set(_tarmac_packages_nn xtl xsimd xtensor BLAS)
 set(_tarmac_packages_tarmac ${_tarmac_packages_nms} ${_tarmac_packages_nn} OpenCV ZLIB)
 # Only the modules include/tarmac uses; dnn (benchmarks, nms-timing) is found by the build alone.

@@ -34,13 +34,13 @@ file(WRITE ${WORK_DIR}/readme_example.cpp "${example}")
 
 # Consumers, as "name|part|how": how is prefix (CMAKE_PREFIX_PATH), build_tree (tarmac_DIR) or subdir.
 set(hide_opencv -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON)
-set(hide_nn_deps ${hide_opencv} -DCMAKE_DISABLE_FIND_PACKAGE_xtensor=ON -DCMAKE_DISABLE_FIND_PACKAGE_xtl=ON
+set(hide_nn_deps ${hide_opencv} -DCMAKE_DISABLE_FIND_PACKAGE_xtensor=ON
     -DCMAKE_DISABLE_FIND_PACKAGE_BLAS=ON)
 function(consumer name part how)
   set(build ${WORK_DIR}/app_${name})
-  if(how STREQUAL prefix)
+  if(how MATCHES "^prefix$")
     set(where -DCMAKE_PREFIX_PATH=${prefix})
-  elseif(how STREQUAL build_tree)
+  elseif(how MATCHES "^build_tree$")
     set(where -Dtarmac_DIR=${WORK_DIR}/tarmac)
   else()
     set(where -DTARMAC_SOURCE_DIR=${SOURCE_DIR})
