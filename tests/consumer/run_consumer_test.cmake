@@ -1,5 +1,6 @@
-# Installs tarmac to a temporary prefix, then builds and runs a consumer project against the
-# installed package (find_package) and against the source tree (add_subdirectory).
+# Installs tarmac to a temporary prefix, then builds and runs a consumer project of each part:
+# tarmac::nms with OpenCV, xtensor and BLAS hidden from CMake, tarmac::nn with OpenCV hidden, and
+# tarmac::tarmac through the installed package, the build tree (tarmac_DIR) and add_subdirectory.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -31,17 +32,44 @@ string(FIND "${rest}" "```" length)
 string(SUBSTRING "${rest}" 0 ${length} example)
 file(WRITE ${WORK_DIR}/readme_example.cpp "${example}")
 
-foreach(mode find_package add_subdirectory)
-  set(build ${WORK_DIR}/app_${mode})
-  if(mode STREQUAL find_package)
-    set(extra -DCMAKE_PREFIX_PATH=${prefix})
+# Consumers, as "name|part|how": how is prefix (CMAKE_PREFIX_PATH), build_tree (tarmac_DIR) or subdir.
+set(hide_opencv -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON)
+set(hide_nn_deps ${hide_opencv} -DCMAKE_DISABLE_FIND_PACKAGE_xtensor=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_BLAS=ON)
+function(consumer name part how)
+  set(build ${WORK_DIR}/app_${name})
+  if(how MATCHES "^prefix$")
+    set(where -DCMAKE_PREFIX_PATH=${prefix})
+  elseif(how MATCHES "^build_tree$")
+    set(where -Dtarmac_DIR=${WORK_DIR}/tarmac)
   else()
-    set(extra -DTARMAC_SOURCE_DIR=${SOURCE_DIR})
+    set(where -DTARMAC_SOURCE_DIR=${SOURCE_DIR})
   endif()
-  run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/app -B ${build} -G ${GENERATOR} ${extra}
-      -DREADME_EXAMPLE=${WORK_DIR}/readme_example.cpp)
+  set(readme)
+  if(NOT part STREQUAL nn)  # the README example is NMS
+    set(readme -DREADME_EXAMPLE=${WORK_DIR}/readme_example.cpp)
+  endif()
+  run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/app -B ${build} -G ${GENERATOR} ${where}
+      -DTARMAC_PART=${part} ${readme} ${ARGN})
   run(${CMAKE_COMMAND} --build ${build})
   run(${build}/app)
-  run(${build}/readme_example)
-  message(STATUS "consumer through ${mode}: built and ran")
-endforeach()
+  if(readme)
+    run(${build}/readme_example)
+  endif()
+  message(STATUS "consumer ${name} (tarmac::${part}, ${how}): built and ran")
+endfunction()
+
+# The full set needs OpenCV: hidden, find_package(tarmac) must fail and say why.
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/app -B ${WORK_DIR}/app_no_opencv -G ${GENERATOR}
+                        -DCMAKE_PREFIX_PATH=${prefix} ${hide_opencv}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(rc EQUAL 0 OR NOT out MATCHES "component 'tarmac' needs OpenCV")
+  message(FATAL_ERROR "find_package(tarmac) without OpenCV should fail and name OpenCV (${rc}):\n${out}")
+endif()
+
+consumer(nms_only nms prefix ${hide_nn_deps})
+consumer(nms_build_tree nms build_tree ${hide_nn_deps})
+consumer(nn_only nn prefix ${hide_opencv})
+consumer(full tarmac prefix)
+consumer(full_build_tree tarmac build_tree)
+consumer(full_subdir tarmac subdir)

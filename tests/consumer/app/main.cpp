@@ -1,4 +1,9 @@
+// NMS through tarmac::tarmac (with the umbrella of every part) or tarmac::nms (its own umbrella only).
+#ifdef TARMAC_CONSUMER_NMS_ONLY
+#include <tarmac/nms.hpp>
+#else
 #include <tarmac/tarmac.hpp>
+#endif
 
 #include <cstdio>
 #include <vector>
