@@ -64,7 +64,7 @@ gpu-check:
 # The main job on the embedded default: a generated road data set and drive, the cascade trained
 # on it (a few minutes on 2 cores), evaluated on frames it has not seen, the drive annotated and
 # compared with its truth, and the NMS timing table.
-DEMO_TRAIN := --epochs 15
+DEMO_TRAIN := --epochs 20
 demo: tools
 	@rm -rf $(DEMO)/roads $(DEMO)/roads-test $(DEMO)/cascade
 	@mkdir -p $(DEMO)
