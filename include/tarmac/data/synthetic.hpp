@@ -97,6 +97,18 @@ inline void add_grain(cv::Mat& image, engine& rng, double sigma) {
   add_tile(image, rng, noise, sigma / 64);
 }
 
+// Speckle of +-amplitude at a scale of 3 texels (asphalt's aggregate, coarser than the camera's
+// noise): uniform noise on a grid of 3 texels, smoothly enlarged once per thread.
+inline void add_speckle(cv::Mat& image, engine& rng, double amplitude) {
+  thread_local const cv::Mat speckle = [] {
+    cv::Mat coarse(tile_size / 3, tile_size / 3, CV_16S), fine;
+    cv::RNG(777).fill(coarse, cv::RNG::UNIFORM, -64, 64);
+    cv::resize(coarse, fine, {tile_size, tile_size}, 0, 0, cv::INTER_CUBIC);
+    return fine;
+  }();
+  add_tile(image, rng, speckle, amplitude / 64);
+}
+
 // Pebbles, one per 90 texels, 1-2 texels in radius, each 0.6-1.4 times the brightness `grey`.
 inline void add_pebbles(cv::Mat& image, engine& rng, double grey) {
   thread_local const cv::Mat pebbles = [] {
@@ -216,7 +228,7 @@ inline void asphalt_surface(cv::Mat& tex, engine& rng, int defects) {
   const cv::Scalar base = jitter(rng, {g + 4, g + 2, g}, 6);
   tex.setTo(base);
   add_blotches(tex, rng, 8, 20 + 6 * defects);
-  add_blotches(tex, rng, tex.cols / 3, 16);  // the speckle of its aggregate, coarser than the camera's noise
+  add_speckle(tex, rng, 16);
   if (chance(rng, 0.85)) {  // lane markings, faded on worse roads
     const cv::Scalar paint = chance(rng, 0.3) ? cv::Scalar(40, 190, 220) : cv::Scalar(225, 225, 225);
     const cv::Scalar faded = paint * (1.0 - 0.25 * defects) + base * (0.25 * defects);
