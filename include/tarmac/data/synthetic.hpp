@@ -43,7 +43,6 @@ using engine = std::mt19937_64;
 // it, a texel about 4 cm either way: the texture's 192 columns span a two-lane road and its
 // rows the nearest 15 m or so, the stretch the ROI mostly shows (see compose()).
 
-
 inline double uniform(engine& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 inline int uniform_int(engine& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
 inline bool chance(engine& rng, double p) { return std::bernoulli_distribution(p)(rng); }

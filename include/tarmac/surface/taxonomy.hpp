@@ -45,11 +45,14 @@ inline bool has_quality(road_type t, road_quality q) { return !(t == road_type::
 // the quality folders of unpaved start at 01 with Regular). Type ids are folder names, so a
 // user's own types fit the layout too.
 inline const std::string type_root = "training_data_type";
-inline std::string quality_root(std::string_view type_id) { return "training_data_" + std::string(type_id) + "_quality"; }
+inline constexpr std::string_view quality_root_prefix = "training_data_", quality_root_suffix = "_quality";
+inline std::string quality_root(std::string_view type_id) {
+  return std::string(quality_root_prefix).append(type_id).append(quality_root_suffix);
+}
 inline std::string quality_root(road_type t) { return quality_root(name(t)); }
 // The type id of a quality root's folder name, or nothing for another folder.
 inline std::optional<std::string> quality_root_type(std::string_view folder) {
-  constexpr std::string_view prefix = "training_data_", suffix = "_quality";
+  constexpr std::string_view prefix = quality_root_prefix, suffix = quality_root_suffix;
   if (folder.size() <= prefix.size() + suffix.size() || !folder.starts_with(prefix) || !folder.ends_with(suffix)) return std::nullopt;
   return std::string(folder.substr(prefix.size(), folder.size() - prefix.size() - suffix.size()));
 }
