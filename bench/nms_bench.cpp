@@ -12,6 +12,7 @@
 #include <opencv2/dnn.hpp>
 
 #include <tarmac/nms.hpp>
+#include <tarmac/nms/datasets.hpp>
 
 namespace {
 

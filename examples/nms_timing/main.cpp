@@ -18,6 +18,7 @@
 #include <tarmac/core/files.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/nms.hpp>
+#include <tarmac/nms/datasets.hpp>
 
 #include "../common/cli.hpp"
 

@@ -14,7 +14,7 @@
 #include <tarmac/core/files.hpp>
 #include <tarmac/core/progress.hpp>
 #include <tarmac/core/stop.hpp>
-#include <tarmac/data/synthetic.hpp>
+#include <tarmac/surface/synthetic.hpp>
 #include <tarmac/image/augment.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/image/roi.hpp>
@@ -26,7 +26,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using namespace tarmac::data;
+using namespace tarmac::surface;
 
 // One independent seed per (folder, frame), so any frame can be regenerated alone.
 std::uint64_t frame_seed(std::uint64_t seed, std::uint64_t folder, std::uint64_t index) {
@@ -104,11 +104,11 @@ int main(int argc, char** argv) {
       road_quality quality;
     };
     std::vector<job> jobs;
-    for (road_type t : road_types) jobs.push_back({fs::path(tarmac::surface::type_root) / tarmac::surface::type_folder(t), t, true, road_quality::regular});
+    for (road_type t : road_types) jobs.push_back({fs::path(type_root) / type_folder(t), t, true, road_quality::regular});
     for (road_type t : road_types)
       for (road_quality q : road_qualities)
         if (has_quality(t, q))
-          jobs.push_back({fs::path(tarmac::surface::quality_root(t)) / tarmac::surface::quality_folder(t, q), t, false, q});
+          jobs.push_back({fs::path(quality_root(t)) / quality_folder(t, q), t, false, q});
     // Nothing of a data set already in --out is touched.
     std::vector<fs::path> tops;
     for (const job& j : jobs)
@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
       const fs::path dir = staging / "drive";
       fs::create_directories(dir);
       drive_generator drive(frame_seed(seed, 1000, 0), options);
-      tarmac::surface::drive_truth truth;
+      drive_truth truth;
       for (std::size_t i = 0; i < drive_frames; ++i) {
         check_stop();
         const drive_frame f = drive.next();
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
         truth[i] = {name(f.type), name(f.quality)};
         bar.advance();
       }
-      tarmac::surface::write_truth(dir / "truth.csv", truth);
+      write_truth(dir / "truth.csv", truth);
     }
     for (const fs::path& top : tops)
       if (fs::exists(staging / top)) fs::rename(staging / top, out / top);

@@ -2,4 +2,3 @@
 // Data sets: folder-per-class trees, stratified splits, class balancing.
 #include "tarmac/data/dataset.hpp"
 #include "tarmac/data/loader.hpp"
-#include "tarmac/data/synthetic.hpp"

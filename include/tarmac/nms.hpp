@@ -1,9 +1,9 @@
 #pragma once
 // Non-maximum suppression: nms<Policy>(), batched_nms<Policy>(), soft_nms().
 // Policies: naive, suppressed_flag, simd (when xsimd is available; the default), and cuda
-// from <tarmac/nms/cuda.cuh> in CUDA translation units. The xtensor front ends come in
-// when xtensor is available.
-#include "tarmac/nms/datasets.hpp"
+// from <tarmac/nms/cuda.cuh> in CUDA translation units. Needs xsimd only (tarmac::nms).
+// Not included here: the xtensor front ends (<tarmac/nms/xtensor.hpp>, tarmac::nn or
+// tarmac::tarmac) and the benchmarks' box generators (<tarmac/nms/datasets.hpp>).
 #include "tarmac/nms/nms.hpp"
 #include "tarmac/nms/policy/naive.hpp"
 #include "tarmac/nms/policy/suppressed_flag.hpp"
@@ -11,7 +11,4 @@
 #include "tarmac/nms/types.hpp"
 #if __has_include(<xsimd/xsimd.hpp>)
 #include "tarmac/nms/policy/simd.hpp"
-#endif
-#if __has_include(<xtensor/xtensor.hpp>)
-#include "tarmac/nms/xtensor.hpp"
 #endif

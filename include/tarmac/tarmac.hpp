@@ -4,6 +4,7 @@
 #include "tarmac/data.hpp"
 #include "tarmac/image.hpp"
 #include "tarmac/nms.hpp"
+#include "tarmac/nms/xtensor.hpp"
 #include "tarmac/nn.hpp"
 #include "tarmac/surface.hpp"
 #include "tarmac/video.hpp"

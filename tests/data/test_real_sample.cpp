@@ -10,11 +10,12 @@
 
 #include <tarmac/data/dataset.hpp>
 #include <tarmac/data/loader.hpp>
-#include <tarmac/data/synthetic.hpp>
+#include <tarmac/surface/synthetic.hpp>
 #include <tarmac/image/roi.hpp>
 
 namespace fs = std::filesystem;
 namespace data = tarmac::data;
+namespace surface = tarmac::surface;
 
 namespace {
 struct roi_stats {
@@ -59,15 +60,15 @@ TEST_CASE("generated frames stay close to the real sample in ROI colour (skipped
   const auto sample = rtk_sample();
   if (!sample) return;
   const std::filesystem::path& root = *sample;
-  for (data::road_type t : data::road_types) {
+  for (surface::road_type t : surface::road_types) {
     roi_stats real, generated;
-    for (const auto& entry : fs::directory_iterator(root / data::name(t))) real.add(cv::imread(entry.path().string()));
+    for (const auto& entry : fs::directory_iterator(root / surface::name(t))) real.add(cv::imread(entry.path().string()));
     for (int i = 0; i < 60; ++i) {
-      const auto q = t == data::road_type::unpaved ? data::road_qualities[1 + i % 2] : data::road_qualities[i % 3];
-      generated.add(data::render_road_frame(t, q, 1000 + std::uint64_t(i)));
+      const auto q = t == surface::road_type::unpaved ? surface::road_qualities[1 + i % 2] : surface::road_qualities[i % 3];
+      generated.add(surface::render_road_frame(t, q, 1000 + std::uint64_t(i)));
     }
     const cv::Scalar rb = real.mean_bgr(), gb = generated.mean_bgr(), rh = real.mean_hsv(), gh = generated.mean_hsv();
-    MESSAGE(data::name(t) << ": real BGR " << rb[0] << " " << rb[1] << " " << rb[2] << " S " << rh[1] << " V " << rh[2]
+    MESSAGE(surface::name(t) << ": real BGR " << rb[0] << " " << rb[1] << " " << rb[2] << " S " << rh[1] << " V " << rh[2]
                           << " spread " << real.spread / real.frames << "; generated BGR " << gb[0] << " " << gb[1] << " "
                           << gb[2] << " S " << gh[1] << " V " << gh[2] << " spread " << generated.spread / generated.frames);
     for (int c = 0; c < 3; ++c) CHECK(std::abs(rb[c] - gb[c]) < 30);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <tarmac/nms.hpp>
+#include <tarmac/nms/datasets.hpp>
 
 namespace nms = tarmac::nms;
 using nms::box;

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <tarmac/nms.hpp>
+#include <tarmac/nms/datasets.hpp>
 
 using tarmac::nms::box;
 

@@ -10,6 +10,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include <tarmac/nms.hpp>
+#include <tarmac/nms/xtensor.hpp>
 
 namespace nms = tarmac::nms;
 using nms::box;

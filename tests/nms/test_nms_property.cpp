@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <tarmac/nms.hpp>
+#include <tarmac/nms/datasets.hpp>
 
 namespace nms = tarmac::nms;
 using nms::box;

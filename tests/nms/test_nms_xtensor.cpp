@@ -5,6 +5,7 @@
 #include <xtensor/xview.hpp>
 
 #include <tarmac/nms.hpp>
+#include <tarmac/nms/xtensor.hpp>
 
 namespace nms = tarmac::nms;
 using index_list = std::vector<std::size_t>;

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <random>
 
-#include <tarmac/data/synthetic.hpp>
+#include <tarmac/surface/synthetic.hpp>
 #include <tarmac/nn.hpp>
 #include <tarmac/surface.hpp>
 
@@ -170,7 +170,7 @@ TEST_CASE("classifier: a model file loads into the compiled network it describes
   CHECK(three.architecture().find("global_avg_pool dense<3>") != std::string::npos);
   CHECK(two.input().width == 128);
 
-  const cv::Mat frame = data::render_road_frame(data::road_type::paved, data::road_quality::bad, 11);
+  const cv::Mat frame = surface::render_road_frame(surface::road_type::paved, surface::road_quality::bad, 11);
   gap3 reference({.threads = 1, .init = nn::init_scheme::he, .seed = 5});
   const auto expected = reference.predict(xt::xtensor<float, 4>(xt::expand_dims(image::to_tensor(image::crop_roi(frame)), 0)));
   const auto got = three.predict(std::vector<cv::Mat>{frame});
@@ -289,7 +289,7 @@ TEST_CASE("cascade.yml: written, read back, loaded; a frame through the cascade 
 
   std::vector<cv::Mat> frames;
   for (std::uint64_t seed = 0; seed < 5; ++seed)
-    frames.push_back(data::render_road_frame(data::road_types[seed % 3], data::road_quality::bad, seed));
+    frames.push_back(surface::render_road_frame(surface::road_types[seed % 3], surface::road_quality::bad, seed));
   const auto results = cascade.classify(frames);
   surface::classifier type = surface::load_classifier(dir.path / "type.yml.gz", 1);
   const auto p = type.predict(frames);

@@ -21,7 +21,6 @@
 #include "tarmac/image/roi.hpp"
 #include "tarmac/image/tensor.hpp"
 #include "tarmac/surface/classifier.hpp"
-#include "tarmac/surface/detail/checked_text.hpp"
 #include "tarmac/surface/taxonomy.hpp"
 
 namespace tarmac::surface {

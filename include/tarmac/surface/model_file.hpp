@@ -4,7 +4,7 @@
 // (metadata, architecture, where each tensor lies), then a binary payload of little-endian
 // float32 values with a CRC-32; the whole file is gzip-wrapped (stored, not compressed) when the
 // name ends in .gz. Version-1 files (all text, values as decimals) still load.
-// Reading checks the header text first (detail/checked_text.hpp): OpenCV's parsers hang on some damaged files.
+// Reading checks the header text first (core/checked_text.hpp): OpenCV's parsers hang on some damaged files.
 // The layout is documented in docs/model-format.md so that weights trained elsewhere can be
 // converted (tools/torch_to_tarmac.py). Loading checks everything against the compiled network
 // and reports the first difference as tarmac::format_error; files are written atomically.
@@ -26,13 +26,13 @@
 #include <opencv2/core.hpp>
 #include <zlib.h>
 
+#include "tarmac/core/checked_text.hpp"
 #include "tarmac/core/error.hpp"
 #include "tarmac/core/files.hpp"
 #include "tarmac/core/gzip.hpp"
 #include "tarmac/core/labels.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/nn/shape.hpp"
-#include "tarmac/surface/detail/checked_text.hpp"
 
 namespace tarmac::surface {
 
@@ -63,6 +63,45 @@ struct stored_model {
 };
 
 namespace detail {
+
+// A model file split into its parts (docs/model-format.md): the header text, which ends at the
+// first NUL byte (version 1 files have none and are all header), NUL padding up to the next
+// multiple of 64 bytes, then the binary payload to the end of the file.
+inline constexpr std::size_t payload_alignment = 64;
+
+inline std::size_t payload_start(std::size_t header_size) {
+  return (header_size / payload_alignment + 1) * payload_alignment;  // at least one NUL ends the header
+}
+
+struct model_file_bytes {
+  std::string bytes;
+  std::size_t header_size = 0;
+  bool has_payload = false;
+
+  std::string header() const { return bytes.substr(0, header_size); }
+  std::string_view payload() const {
+    return has_payload ? std::string_view(bytes).substr(payload_start(header_size)) : std::string_view();
+  }
+};
+
+// Reads a model file (or, by kind, a cascade file: all header), checks its header text and the padding after it.
+inline model_file_bytes checked_model_file(const std::filesystem::path& path, const std::string& kind = "model file") {
+  const std::string where = kind + " " + path.string() + ": ";
+  model_file_bytes file{tarmac::detail::read_whole_file(path, kind), 0, false};
+  const std::size_t nul = file.bytes.find('\0');
+  file.has_payload = nul != std::string::npos;
+  file.header_size = file.has_payload ? nul : file.bytes.size();
+  if (const std::string problem = tarmac::detail::text_problem(file.header()); !problem.empty()) throw format_error(where + problem);
+  if (file.has_payload) {
+    const std::size_t start = payload_start(nul);
+    if (file.bytes.size() < start)
+      throw format_error(where + "ends " + std::to_string(file.bytes.size() - nul) +
+                         " bytes after its header, inside the padding before the payload (truncated?)");
+    if (file.bytes.find_first_not_of('\0', nul) < start)
+      throw format_error(where + "the padding between header and payload holds other bytes than NUL (damaged?)");
+  }
+  return file;
+}
 
 inline std::string where(const std::filesystem::path& path) { return "model file " + path.string() + ": "; }
 
@@ -194,7 +233,7 @@ void save_model(const std::filesystem::path& path, Net& net, const model_metadat
     offsets.push_back(int(payload.size()));
     detail::append_float32(payload, std::span<const typename Net::scalar>(values));
   });
-  if (payload.size() >= detail::max_model_text)
+  if (payload.size() >= tarmac::detail::max_checked_text)
     throw invalid_argument("save_model: " + std::to_string(payload.size() >> 20) + " MiB of parameters; a model file holds at most 1 GiB");
   std::string file = detail::file_storage_text(path, format, [&](cv::FileStorage& fs) {
     using shape = typename Net::input_shape;
@@ -325,7 +364,7 @@ inline std::vector<tensor_entry> read_tensor_entries(parsed_model_file& m, const
     t.layer = detail::number<std::size_t>(child(p, "layer", path, cv::FileNode::INT), what + " layer", path);
     t.name = child(p, "name", path, cv::FileNode::STRING).string();
     t.shape = detail::numbers<std::size_t>(child(p, "shape", path, cv::FileNode::SEQ), what + " shape", path);
-    const auto count = element_count(t.shape, max_model_text / 4);
+    const auto count = element_count(t.shape, tarmac::detail::max_checked_text / 4);
     if (!count) throw format_error(where(path) + what + " shape " + shape_text(t.shape) + " holds more values than a model file can");
     t.count = *count;
     if (m.version == 1) {

@@ -1,9 +1,9 @@
 #pragma once
-// OpenCV 4.6's FileStorage parsers are not safe on damaged input: fuzzing the model loader found
-// a YAML input that makes cv::FileStorage::open loop forever ("---t: [1, 2 ]" followed by a bad
-// key), and OSS-Fuzz reports out-of-bounds reads in its YAML key parser. So a model file is read
-// and decompressed here, checked against the strict subset of JSON / YAML that model files use,
-// and only then handed to FileStorage (from memory).
+// The parser guard. OpenCV 4.6's FileStorage parsers are not safe on damaged input: fuzzing the
+// model loader found a YAML input that makes cv::FileStorage::open loop forever ("---t: [1, 2 ]"
+// followed by a bad key), and OSS-Fuzz reports out-of-bounds reads in its YAML key parser. So a
+// file meant for a parser is read and decompressed here, checked against the strict subset of
+// JSON / YAML that tarmac's files use, and only then handed to the parser (from memory).
 #include <cctype>
 #include <cstddef>
 #include <filesystem>
@@ -15,24 +15,24 @@
 #include "tarmac/core/error.hpp"
 #include "tarmac/core/gzip.hpp"
 
-namespace tarmac::surface::detail {
+namespace tarmac::detail {
 
-inline constexpr std::size_t max_model_text = std::size_t{1} << 30;  // 1 GiB uncompressed
+inline constexpr std::size_t max_checked_text = std::size_t{1} << 30;  // 1 GiB uncompressed
 
-// The file's bytes, gunzipped when the name ends in .gz. One read of the whole file: a model's
+// The file's bytes, gunzipped when the name ends in .gz (kind names the file in errors). One read of the whole file: a model's
 // payload is megabytes, and a byte-wise stream copy of it would cost more than the rest of loading.
-inline std::string read_model_text(const std::filesystem::path& path, const std::string& kind = "model file") {
+inline std::string read_whole_file(const std::filesystem::path& path, const std::string& kind = "model file") {
   const std::string where = kind + " " + path.string() + ": ";
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_model_text) throw format_error(where + "larger than 1 GiB");
+  if (!ec && size > max_checked_text) throw format_error(where + "larger than 1 GiB");
   std::ifstream in(path, std::ios::binary);
   if (!in || ec) throw io_error("cannot read " + kind + " " + path.string());
   std::string bytes(std::size_t(size), '\0');
   in.read(bytes.data(), std::streamsize(bytes.size()));
   if (std::size_t(in.gcount()) != bytes.size() || in.bad() || in.peek() != std::ifstream::traits_type::eof())
     throw io_error("cannot read " + kind + " " + path.string() + ": read error (the file changed while being read?)");
-  if (path.string().ends_with(".gz")) return gunzip(bytes, max_model_text, where);
+  if (path.string().ends_with(".gz")) return gunzip(bytes, max_checked_text, where);
   return bytes;
 }
 
@@ -261,43 +261,4 @@ inline std::string text_problem(const std::string& text) {
   return first != std::string::npos && text[first] == '{' ? json_checker(text).problem() : yaml_problem(text);
 }
 
-// A model file split into its parts (docs/model-format.md): the header text, which ends at the
-// first NUL byte (version 1 files have none and are all header), NUL padding up to the next
-// multiple of 64 bytes, then the binary payload to the end of the file.
-inline constexpr std::size_t payload_alignment = 64;
-
-inline std::size_t payload_start(std::size_t header_size) {
-  return (header_size / payload_alignment + 1) * payload_alignment;  // at least one NUL ends the header
-}
-
-struct model_file_bytes {
-  std::string bytes;
-  std::size_t header_size = 0;
-  bool has_payload = false;
-
-  std::string header() const { return bytes.substr(0, header_size); }
-  std::string_view payload() const {
-    return has_payload ? std::string_view(bytes).substr(payload_start(header_size)) : std::string_view();
-  }
-};
-
-// Reads a model file (or, by kind, a cascade file: all header), checks its header text and the padding after it.
-inline model_file_bytes checked_model_file(const std::filesystem::path& path, const std::string& kind = "model file") {
-  const std::string where = kind + " " + path.string() + ": ";
-  model_file_bytes file{read_model_text(path, kind), 0, false};
-  const std::size_t nul = file.bytes.find('\0');
-  file.has_payload = nul != std::string::npos;
-  file.header_size = file.has_payload ? nul : file.bytes.size();
-  if (const std::string problem = text_problem(file.header()); !problem.empty()) throw format_error(where + problem);
-  if (file.has_payload) {
-    const std::size_t start = payload_start(nul);
-    if (file.bytes.size() < start)
-      throw format_error(where + "ends " + std::to_string(file.bytes.size() - nul) +
-                         " bytes after its header, inside the padding before the payload (truncated?)");
-    if (file.bytes.find_first_not_of('\0', nul) < start)
-      throw format_error(where + "the padding between header and payload holds other bytes than NUL (damaged?)");
-  }
-  return file;
-}
-
-}  // namespace tarmac::surface::detail
+}  // namespace tarmac::detail

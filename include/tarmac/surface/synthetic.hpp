@@ -19,15 +19,7 @@
 #include "tarmac/core/error.hpp"
 #include "tarmac/surface/taxonomy.hpp"
 
-namespace tarmac::data {
-
-// The taxonomy lives in surface/taxonomy.hpp; the generator draws from it.
-using surface::has_quality;
-using surface::name;
-using surface::road_qualities;
-using surface::road_quality;
-using surface::road_type;
-using surface::road_types;
+namespace tarmac::surface {
 
 struct scene_options {
   cv::Size size{352, 288};
@@ -493,4 +485,4 @@ class drive_generator {
   cv::Mat texture_;
 };
 
-}  // namespace tarmac::data
+}  // namespace tarmac::surface
