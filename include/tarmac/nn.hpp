@@ -1,4 +1,5 @@
 #pragma once
+#include "tarmac/nn/blas.hpp"
 #include "tarmac/nn/init.hpp"
 #include "tarmac/nn/layers/activation.hpp"
 #include "tarmac/nn/layers/conv2d.hpp"

@@ -46,16 +46,38 @@ inline T area(const box<T>& b) noexcept {
   return rounded(extent<C>(b.x1, b.x2) * extent<C>(b.y1, b.y2));
 }
 
+// Lane-wise max and min, for scalars and xsimd batches. GCC 12's _mm512_max_ps / _mm512_min_ps
+// hand _mm512_undefined_ps() to their builtin, which GCC then reports as maybe-uninitialized
+// wherever they inline (GCC bug 105593): hundreds of warnings in AVX-512 builds. There a compare
+// and select stands in, equal to max / min on the finite values NMS accepts.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13 && defined(__AVX512F__)
+#define TARMAC_DETAIL_SELECT_MINMAX 1
+#endif
+template <class V>
+inline V lane_max(V a, V b) noexcept {
+#ifdef TARMAC_DETAIL_SELECT_MINMAX
+  if constexpr (requires { a.data; }) return select(a < b, b, a);  // found by ADL in xsimd
+#endif
+  using std::max;
+  return max(a, b);
+}
+template <class V>
+inline V lane_min(V a, V b) noexcept {
+#ifdef TARMAC_DETAIL_SELECT_MINMAX
+  if constexpr (requires { a.data; }) return select(b < a, b, a);
+#endif
+  using std::min;
+  return min(a, b);
+}
+
 // Overlap and union of box a (area aa) with box b (area ab): overlap = min(hi) - max(lo)
 // [+1], clamped at 0, per axis; union = (aa + ab) - overlap.
 template <coords C, class V>
 inline std::pair<V, V> overlap_and_union(V ax1, V ay1, V ax2, V ay2, V aa, V bx1, V by1, V bx2, V by2,
                                          V ab) noexcept {
-  using std::max;
-  using std::min;
   const V zero(0);
-  const V w = max(zero, extent<C>(max(ax1, bx1), min(ax2, bx2)));
-  const V h = max(zero, extent<C>(max(ay1, by1), min(ay2, by2)));
+  const V w = lane_max(zero, extent<C>(lane_max(ax1, bx1), lane_min(ax2, bx2)));
+  const V h = lane_max(zero, extent<C>(lane_max(ay1, by1), lane_min(ay2, by2)));
   const V inter = rounded(w * h);
   return {inter, rounded(aa + ab) - inter};
 }

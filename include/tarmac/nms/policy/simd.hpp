@@ -544,6 +544,11 @@ class centre_grid_nms {
     // passes: then inter / union > t exactly, and rounding t * union cannot pass the T inter
     // above it, subnormal or not (rounding is monotone).
     const batch exact_t(threshold_), zero(T(0)), one(T(1));
+    // Newly suppressed boxes, counted per lane and added up once at the end: cheaper than a
+    // horizontal add per batch, which for double on AVX-512 also trips GCC 12's false
+    // maybe-uninitialized warnings inside its intrinsics (GCC bug 105593).
+    batch newly(T(0));
+    bool hits = false;
     auto flush = [&]() TARMAC_DETAIL_ALWAYS_INLINE {
       for (std::size_t k = run_begin / lanes * lanes; k < run_end; k += lanes, scanned += lanes) {
         const auto [inter, uni] = overlap_and_union<C>(bx1, by1, bx2, by2, ba, batch::load_aligned(&x1_[k]),
@@ -553,7 +558,8 @@ class centre_grid_nms {
         const batch v = xsimd::select(uni > zero, inter / uni, zero);
         const batch flag = batch::load_aligned(&flag_[k]);
         const auto hit = v > exact_t;
-        newly_suppressed_ += static_cast<std::size_t>(xsimd::hadd(xsimd::select(hit && flag == zero, one, zero)));
+        newly += xsimd::select(hit && flag == zero, one, zero);
+        hits = true;
         xsimd::select(hit, one, flag).store_aligned(&flag_[k]);
       }
     };
@@ -587,6 +593,11 @@ class centre_grid_nms {
       }
     }
     flush();
+    if (hits) {
+      std::array<T, lanes> per_lane;
+      newly.store_unaligned(per_lane.data());
+      for (const T n : per_lane) newly_suppressed_ += static_cast<std::size_t>(n);
+    }
     work_.lanes_scanned += scanned;
     work_.rows_visited += rows;
     return scanned;

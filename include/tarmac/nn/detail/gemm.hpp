@@ -1,9 +1,11 @@
 #pragma once
 // Row-major GEMM on top of OpenBLAS, single-threaded per call: tarmac parallelises over its own
 // tasks (images, row blocks, column slices) and calls this from several threads at once, so
-// OpenBLAS's own threads are turned off once. Measured against alternatives in bench/RESULTS.md.
+// OpenBLAS's own threads are turned off once (nn/blas.hpp: explicit, and a program may opt out).
+// Measured against alternatives in bench/RESULTS.md.
 #include <cstddef>
-#include <mutex>
+
+#include "tarmac/nn/blas.hpp"
 
 extern "C" {
 void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const float* alpha,
@@ -12,7 +14,6 @@ void sgemm_(const char* transa, const char* transb, const int* m, const int* n, 
 void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
             const int* ldc);
-void openblas_set_num_threads(int threads);
 }
 
 namespace tarmac::nn::detail {
@@ -23,8 +24,7 @@ enum class op { none, transpose };
 template <class T>
 void gemm(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-  static std::once_flag single_threaded;
-  std::call_once(single_threaded, [] { openblas_set_num_threads(1); });
+  apply_blas_threads_once();
   if (m == 0 || n == 0) return;
   // Row-major C = A B is column-major C' = B' A': swap the operands.
   const char tra = ta == op::transpose ? 'T' : 'N', trb = tb == op::transpose ? 'T' : 'N';
