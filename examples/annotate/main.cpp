@@ -13,6 +13,7 @@
 #include <tarmac/core/files.hpp>
 #include <tarmac/core/progress.hpp>
 #include <tarmac/core/stop.hpp>
+#include <tarmac/image/contact_sheet.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/surface/cascade.hpp>
 #include <tarmac/surface/taxonomy.hpp>
@@ -21,7 +22,6 @@
 
 #include "../common/cli.hpp"
 #include "../common/image_output.hpp"
-#include "../common/contact_sheet.hpp"
 
 namespace {
 
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
             ++seen;
             const std::size_t slot = chosen.size() < sheet_frames ? chosen.size() : std::uniform_int_distribution<std::size_t>(0, seen - 1)(rng);
             if (slot < sheet_frames) {
-              const auto entry = std::make_pair(f.index, tarmac::sheet::thumbnail(annotated, {f.name}));
+              const auto entry = std::make_pair(f.index, tarmac::image::thumbnail(annotated, {f.name}));
               if (slot == chosen.size()) chosen.push_back(entry);
               else chosen[slot] = entry;
             }
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
       std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       std::vector<cv::Mat> tiles;
       for (const auto& c : chosen) tiles.push_back(c.second);
-      const auto png = tarmac::image::encode_image(sheet, tarmac::sheet::grid(tiles, 4, input + ": " + std::to_string(tiles.size()) + " annotated frames"));
+      const auto png = tarmac::image::encode_image(sheet, tarmac::image::contact_sheet(tiles, 4, input + ": " + std::to_string(tiles.size()) + " annotated frames"));
       sheet_out.emplace(sheet);
       sheet_out->file().write(png.data(), png.size());
       sheet_out->close();

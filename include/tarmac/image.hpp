@@ -1,6 +1,7 @@
 #pragma once
 // Frames into network inputs: the RTK region of interest, augmentations, tensor conversion.
 #include "tarmac/image/augment.hpp"
+#include "tarmac/image/contact_sheet.hpp"
 #include "tarmac/image/io.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/image/tensor.hpp"

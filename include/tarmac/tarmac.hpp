@@ -2,6 +2,7 @@
 // Everything tarmac offers.
 #include "tarmac/core.hpp"
 #include "tarmac/data.hpp"
+#include "tarmac/eval.hpp"
 #include "tarmac/image.hpp"
 #include "tarmac/nms.hpp"
 #include "tarmac/nms/xtensor.hpp"

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -137,6 +138,29 @@ TEST_CASE("read_image names the file and why; write_image keeps the old file whe
   CHECK(img::read_image(dir / "a.png").size() == cv::Size(40, 30));
   CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 2);
   CHECK_THROWS_AS(img::write_image(dir / "a.xyz", noise(4, 4)), tarmac::invalid_argument);
+}
+
+TEST_CASE("contact sheets: frames letterboxed into captioned cells, laid out row by row") {
+  // A 40x10 red frame in a 20x20 cell: scaled to 20x5, centred, white above and below, and a
+  // caption band of 18 pixels a line plus 6.
+  const cv::Mat red(10, 40, CV_8UC3, cv::Scalar(0, 0, 255));
+  const cv::Mat tile = img::thumbnail(red, {"one", "two"}, {20, 20});
+  REQUIRE(tile.size() == cv::Size(20, 20 + 2 * 18 + 6));
+  CHECK(tile.at<cv::Vec3b>(10, 10) == cv::Vec3b(0, 0, 255));
+  CHECK(tile.at<cv::Vec3b>(2, 10) == cv::Vec3b(255, 255, 255));
+  CHECK(img::thumbnail(cv::Mat(), {}, {20, 20}).at<cv::Vec3b>(10, 10) == cv::Vec3b(255, 255, 255));  // no frame: blank
+
+  // Five 20x30 tiles, 4 a row: two rows under a 32-pixel title, 6 pixels between and around cells.
+  std::vector<cv::Mat> tiles;
+  for (int i = 0; i < 5; ++i) tiles.emplace_back(30, 20, CV_8UC3, cv::Scalar(i * 40, 0, 0));
+  const cv::Mat sheet = img::contact_sheet(tiles, 4, "title");
+  REQUIRE(sheet.size() == cv::Size(4 * 26 + 6, 32 + 2 * 36 + 6));
+  CHECK(sheet.at<cv::Vec3b>(32 + 15, 6 + 3 * 26 + 10) == cv::Vec3b(120, 0, 0));  // the fourth tile: row 0, column 3
+  CHECK(sheet.at<cv::Vec3b>(32 + 36 + 15, 6 + 10) == cv::Vec3b(160, 0, 0));      // the fifth: row 1, column 0
+  CHECK(sheet.at<cv::Vec3b>(32 + 36 + 15, 6 + 26 + 10) == cv::Vec3b(230, 230, 230));  // nothing beside it
+  // Fewer tiles than columns: one row as wide as they are; none at all: the title alone.
+  CHECK(img::contact_sheet({tiles[0], tiles[1]}, 4, "two").size() == cv::Size(2 * 26 + 6, 32 + 36 + 6));
+  CHECK(img::contact_sheet({}, 4, "nothing").size() == cv::Size(320 + 12, 32 + 6));
 }
 
 TEST_CASE("gamma LUT values worked out by hand") {

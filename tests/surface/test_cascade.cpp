@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -12,22 +13,12 @@
 #include <tarmac/nn.hpp>
 #include <tarmac/surface.hpp>
 
+#include "../temp_folder.hpp"
+
 namespace fs = std::filesystem;
 using namespace tarmac;
 
 namespace {
-
-struct temp_folder {
-  fs::path path = fs::temp_directory_path() / ("tarmac-cascade-test-" + std::to_string(std::random_device{}()));
-  temp_folder() { fs::create_directories(path); }
-  ~temp_folder() { fs::remove_all(path); }
-};
-
-std::vector<class_info> named(std::initializer_list<const char*> ids) {
-  std::vector<class_info> out;
-  for (const char* id : ids) out.push_back({id, id});
-  return out;
-}
 
 // A test double: the class of each row is written in the row's first pixel (channel `channel`,
 // as class / 10), and every call records its batch size.
@@ -191,6 +182,15 @@ TEST_CASE("classifier: unknown architectures, missing and damaged files are clea
   save_random<gap3>(dir.path / "cut.yml", types(), 1);
   fs::resize_file(dir.path / "cut.yml", fs::file_size(dir.path / "cut.yml") / 2);
   CHECK_THROWS_WITH_AS(surface::load_classifier(dir.path / "cut.yml"), doctest::Contains("cut.yml"), format_error);
+}
+
+TEST_CASE("top_class: the highest probability; the lower index wins a tie, NaN never wins") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  CHECK(surface::top_class(std::vector<float>{0.2f, 0.5f, 0.3f}) == 1);
+  CHECK(surface::top_class(std::vector<float>{0.1f, 0.45f, 0.45f}) == 1);
+  CHECK(surface::top_class(std::vector<float>{nan, 0.1f}) == 1);
+  CHECK(surface::top_class(std::vector<float>{0.3f, nan, 0.2f}) == 0);
+  CHECK(surface::top_class(std::vector<float>{0.7f}) == 0);
 }
 
 TEST_CASE("cascade: the type picks the quality model; each quality model runs once per batch on its rows") {

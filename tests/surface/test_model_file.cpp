@@ -14,6 +14,7 @@
 #include <tarmac/surface/model_file.hpp>
 
 #include "../failing_disk.hpp"
+#include "../temp_folder.hpp"
 
 namespace fs = std::filesystem;
 using namespace tarmac;
@@ -24,12 +25,6 @@ namespace {
 using small_net = network<input<8, 8, 3>, conv2d<4, 3>, maxpool2d<2>, relu, flatten, dense<5>, relu, dense<3>>;
 using other_filters = network<input<8, 8, 3>, conv2d<6, 3>, maxpool2d<2>, relu, flatten, dense<5>, relu, dense<3>>;
 using two_classes = network<input<8, 8, 3>, conv2d<4, 3>, maxpool2d<2>, relu, flatten, dense<5>, relu, dense<2>>;
-
-struct temp_folder {
-  fs::path path = fs::temp_directory_path() / ("tarmac-model-test-" + std::to_string(std::random_device{}()));
-  temp_folder() { fs::create_directories(path); }
-  ~temp_folder() { fs::remove_all(path); }
-};
 
 surface::model_metadata metadata() {
   return {{{"01asphalt", "asphalt"}, {"02paved", "paved"}, {"03unpaved", "unpaved"}}, {0.5, -5, 50}, "trained: 3 epochs, lr 1e-4 \"quoted\" [x]"};

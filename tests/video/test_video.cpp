@@ -18,17 +18,12 @@
 #include <tarmac/video.hpp>
 
 #include "../failing_disk.hpp"
+#include "../temp_folder.hpp"
 
 namespace fs = std::filesystem;
 using namespace tarmac;
 
 namespace {
-
-struct temp_folder {
-  fs::path path = fs::temp_directory_path() / ("tarmac-video-test-" + std::to_string(std::random_device{}()));
-  temp_folder() { fs::create_directories(path); }
-  ~temp_folder() { fs::remove_all(path); }
-};
 
 // A frame whose colour encodes n, so order and identity can be read back.
 cv::Mat numbered(int n, cv::Size size = {64, 48}) { return cv::Mat(size, CV_8UC3, cv::Scalar(10 * n % 250, 50, 100)); }

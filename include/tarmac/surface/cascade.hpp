@@ -25,6 +25,14 @@
 
 namespace tarmac::surface {
 
+// The class a model calls: the highest probability; the lower index wins a tie, NaN never wins.
+inline std::size_t top_class(std::span<const float> p) {
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < p.size(); ++k)
+    if (p[k] > p[best] || std::isnan(p[best])) best = k;
+  return best;
+}
+
 template <class Model>
 concept probability_model = requires(Model& m, const Model& c, const xt::xtensor<float, 4>& inputs) {
   { m.predict(inputs) } -> std::same_as<xt::xtensor<float, 2>>;
@@ -134,7 +142,7 @@ class basic_cascade {
       cascade_result& r = out[i];
       r.type_probabilities.assign(p.data() + i * types(), p.data() + (i + 1) * types());
       if (smoother) smoother->apply(0, r.type_probabilities);
-      r.type = top(r.type_probabilities);
+      r.type = top_class(r.type_probabilities);
       r.type_class = type_.classes()[r.type];
       r.type_probability = r.type_probabilities[r.type];
       by_type[r.type].push_back(i);
@@ -149,7 +157,7 @@ class basic_cascade {
         cascade_result& r = out[by_type[t][j]];
         r.quality_probabilities.assign(q.data() + j * k, q.data() + (j + 1) * k);
         if (smoother) smoother->apply(1 + t, r.quality_probabilities);
-        r.quality = top(r.quality_probabilities);
+        r.quality = top_class(r.quality_probabilities);
         r.quality_class = model.classes()[*r.quality];
         r.quality_probability = r.quality_probabilities[*r.quality];
       }
@@ -169,14 +177,6 @@ class basic_cascade {
       throw invalid_argument("cascade: the " + who + " returned " + std::to_string(p.shape()[0]) + " x " +
                              std::to_string(p.shape()[1]) + " probabilities for " + std::to_string(rows) + " frames and " +
                              std::to_string(classes) + " classes");
-  }
-
-  // Highest probability; the lower index wins a tie. NaN never wins.
-  static std::size_t top(const std::vector<float>& p) {
-    std::size_t best = 0;
-    for (std::size_t k = 1; k < p.size(); ++k)
-      if (p[k] > p[best] || std::isnan(p[best])) best = k;
-    return best;
   }
 
   static xt::xtensor<float, 4> first_rows(const xt::xtensor<float, 4>& inputs, std::size_t count) {

@@ -1,13 +1,13 @@
 #pragma once
 // Contact sheets: frames as captioned thumbnails on a grid, for showing what a model got wrong
-// (tarmac-eval --confused) or what an annotated drive looks like (make demo).
+// (eval::mistakes_sheet, tarmac-eval --confused) or what an annotated drive looks like (make demo).
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
 
-namespace tarmac::sheet {
+namespace tarmac::image {
 
 // The frame letterboxed into a cell, with caption lines on a white band below it.
 inline cv::Mat thumbnail(const cv::Mat& frame, const std::vector<std::string>& caption, cv::Size cell = {320, 240}) {
@@ -27,7 +27,7 @@ inline cv::Mat thumbnail(const cv::Mat& frame, const std::vector<std::string>& c
 }
 
 // Tiles (all the same size) row by row, `columns` wide, with a title above.
-inline cv::Mat grid(const std::vector<cv::Mat>& tiles, int columns, const std::string& title) {
+inline cv::Mat contact_sheet(const std::vector<cv::Mat>& tiles, int columns, const std::string& title) {
   const cv::Size cell = tiles.empty() ? cv::Size(320, 40) : tiles.front().size();
   const int gap = 6, header = 32;
   columns = std::max(1, std::min<int>(columns, int(std::max<std::size_t>(tiles.size(), 1))));
@@ -42,4 +42,4 @@ inline cv::Mat grid(const std::vector<cv::Mat>& tiles, int columns, const std::s
   return sheet;
 }
 
-}  // namespace tarmac::sheet
+}  // namespace tarmac::image
