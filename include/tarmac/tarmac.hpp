@@ -6,4 +6,5 @@
 #include "tarmac/nms.hpp"
 #include "tarmac/nn.hpp"
 #include "tarmac/surface.hpp"
+#include "tarmac/train.hpp"
 #include "tarmac/video.hpp"
