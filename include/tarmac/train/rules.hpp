@@ -26,7 +26,7 @@ inline double learning_rate(const options& o, std::size_t epoch) {
 }
 
 // Per-class weights of the loss (empty: unweighted). balance::weights gives every class the same
-// total weight, scaled so that the weights average 1 over the images.
+// total weight: an image of a class of n weighs 1 / n.
 inline std::vector<float> loss_weights(balance b, const std::vector<std::size_t>& counts) {
   std::vector<float> out;
   if (b == balance::weights)

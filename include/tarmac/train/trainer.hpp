@@ -45,7 +45,8 @@ struct callbacks {
 };
 
 // The (offset, size) of each weight and bias tensor of the given layers in net's parameter
-// buffer, in the buffer's order: e.g. options::frozen for layers copied from another model.
+// buffer, layer by layer (for_each_parameter's order): e.g. options::frozen for layers copied
+// from another model.
 template <class Net>
 std::vector<parameter_range> layer_ranges(Net& net, const std::vector<std::size_t>& layers) {
   std::vector<parameter_range> out;
