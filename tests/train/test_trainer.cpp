@@ -318,6 +318,47 @@ TEST_CASE("fit: iterations end the run after that many steps, and that epoch is 
   CHECK_FALSE(r.interrupted);
 }
 
+TEST_CASE("fit: the balancing and the augmentation make each epoch's images") {
+  const auto& d = tiny::data();
+  data::split_indices unbalanced = d.split;  // 8 dark and 4 bright frames
+  unbalanced.train.resize(12);
+  REQUIRE(d.set.samples()[unbalanced.train.back()].label == 1);
+  const struct {
+    train::balance balance;
+    train::augmentation augmentation;
+    std::size_t images;
+  } cases[] = {{train::balance::none, train::augmentation::none(), 12},
+               {train::balance::weights, train::augmentation::strong(), 12},
+               {train::balance::replicate, train::augmentation::none(), 16},  // bright twice
+               {train::balance::sample, train::augmentation::none(), 12},
+               {train::balance::replicate, train::augmentation::rtk_views(), 48}};  // three views each
+  for (const auto& c : cases) {
+    auto net = tiny::make_net();
+    auto o = tiny::options();
+    o.epochs = 1;
+    o.balance = c.balance;
+    o.augmentation = c.augmentation;
+    train::trainer t(net, o);
+    std::size_t images = 0, trained = 0;
+    t.on.epoch_begin = [&](std::size_t, std::size_t n) { images = n; };
+    t.on.step = [&](const train::step_report& s) { trained = s.done; };
+    t.fit(d.set.samples(), unbalanced);
+    CHECK(images == c.images);
+    CHECK(trained == c.images);
+  }
+  CHECK(train::augmentation::none().augment.empty());
+  CHECK(train::augmentation::rtk_views().views == data::views::rtk_three);
+  CHECK(train::augmentation::rtk_views().augment.empty());
+  const train::augmentation strong = train::augmentation::strong(0.5);
+  CHECK(strong.views == data::views::original);
+  const cv::Mat frame = cv::imread(d.set.samples()[0].path.string());
+  tarmac::image::random_engine a(5), b(5);
+  const cv::Mat once = strong.augment(frame, a), again = strong.augment(frame, b);
+  CHECK(once.size() == frame.size());
+  CHECK(cv::norm(once, again, cv::NORM_INF) == 0);  // seeded
+  CHECK(cv::norm(once, frame, cv::NORM_INF) > 0);
+}
+
 TEST_CASE("fit: files that cannot be used are reported once each and left out") {
   const auto& d = tiny::data();
   std::vector<data::sample> samples = d.set.samples();
@@ -394,6 +435,11 @@ TEST_CASE("trainer: bad options and items are refused, naming what is wrong") {
   auto o = tiny::options();
   o.batch = 0;
   CHECK_THROWS_AS(train::trainer(net, o), tarmac::invalid_argument);
+  o = tiny::options();
+  o.epochs = 0;
+  CHECK_THROWS_AS(train::trainer(net, o), tarmac::invalid_argument);
+  o.iterations = 5;  // steps instead of epochs
+  CHECK_NOTHROW(train::trainer(net, o));
   o = tiny::options();
   o.learning_rate = 0;
   CHECK_THROWS_AS(train::trainer(net, o), tarmac::invalid_argument);

@@ -141,8 +141,6 @@ class trainer {
 
   callbacks<Net> on;
 
-  const options& settings() const { return options_; }
-
   // Trains on split.train, scores every epoch on split.validation (without validation items
   // every epoch is the better one: the last is kept), and leaves net holding the best epoch's
   // parameters, which it then scores on test. An epoch cut short by a stop request is neither
