@@ -2,26 +2,132 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <optional>
 #include <string>
 
+#include <tarmac/core/progress.hpp>
 #include <tarmac/nn.hpp>
-#include <tarmac/surface/model_file.hpp>
 
 namespace tarmac::training {
 
 namespace {
 
-// Network type by --net and class count (compile-time shapes: one instantiation per pair).
-template <template <std::size_t, class> class Net, std::size_t K = 2>
-result train_with(const settings& s, const std::vector<class_info>& classes, const std::vector<data::sample>& samples,
-                  const data::split_indices& split, const std::vector<std::size_t>& test) {
-  if constexpr (K > 6) {
-    throw invalid_argument(s.data.string() + " has " + std::to_string(classes.size()) +
-                           " class folders; the trainers train 2 to 6 classes");
-  } else {
-    if (classes.size() == K) return train<Net<K, float>>(s, classes, samples, split, test);
-    return train_with<Net, K + 1>(s, classes, samples, split, test);
+// A flag's names and what each stands for; the error for another name lists them in order.
+template <class T>
+struct choice {
+  const char* name;
+  T value;
+};
+
+template <class T, std::size_t N>
+T pick(const char* flag, const std::string& name, const choice<T> (&choices)[N]) {
+  std::string listed;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (name == choices[i].name) return choices[i].value;
+    listed += std::string(i == 0 ? "" : i + 1 == N ? " or " : ", ") + choices[i].name;
   }
+  throw invalid_argument(std::string(flag) + " must be " + listed + ", got '" + name + "'");
+}
+
+constexpr choice<train::network_family> nets[] = {
+    {"rtk", train::network_family::rtk}, {"gap", train::network_family::gap}, {"rtk-dropout", train::network_family::rtk_dropout}};
+constexpr choice<train::augmentation (*)(const settings&)> augmentations[] = {
+    {"rtk", [](const settings&) { return train::augmentation::rtk_views(); }},
+    {"strong", [](const settings& s) { return train::augmentation::strong(s.crop_scale); }},
+    {"none", [](const settings&) { return train::augmentation::none(); }}};
+constexpr choice<train::balance> balances[] = {{"replicate", train::balance::replicate},
+                                               {"weights", train::balance::weights},
+                                               {"sample", train::balance::sample},
+                                               {"none", train::balance::none}};
+constexpr choice<train::selection> selections[] = {{"balanced", train::selection::balanced_accuracy},
+                                                   {"accuracy", train::selection::accuracy}};
+constexpr choice<train::schedule> schedules[] = {{"constant", train::schedule::constant}, {"cosine", train::schedule::cosine}};
+constexpr choice<nn::init_scheme> inits[] = {{"rtk", nn::init_scheme::rtk}, {"he", nn::init_scheme::he}};
+
+// The data's classes against an --init-from model's: other classes need a new classifier layer.
+void check_init_from(const settings& s, const std::vector<class_info>& classes) {
+  if (!s.init_from || s.new_head) return;
+  const auto ids = [](const std::vector<class_info>& v) {
+    std::string out;
+    for (const auto& c : v) out += (out.empty() ? "" : ", ") + c.id;
+    return "[" + out + "]";
+  };
+  if (ids(s.init_from->meta.classes) != ids(classes))
+    throw invalid_argument("--init-from " + s.init_from_path.string() + " has classes " + ids(s.init_from->meta.classes) +
+                           ", the data has " + ids(classes) + ": give --new-head to train a new classifier layer on its features");
+}
+
+// Starts net from --init-from's layers; returns the parameter ranges of the copied
+// convolutions, which --freeze-epochs holds still.
+template <class Net>
+std::vector<train::parameter_range> start_from(const settings& s, const std::vector<class_info>& classes, Net& net) {
+  if (!s.init_from) return {};
+  check_init_from(s, classes);
+  const std::vector<std::size_t> copied =
+      surface::transfer_parameters(*s.init_from, net, s.new_head ? Net::layer_count - 1 : std::size_t(-1));
+  if (copied.empty())
+    throw invalid_argument("--init-from " + s.init_from_path.string() + " shares no layer with --net " + s.net +
+                           " (its first layer is " + s.init_from->architecture.front().to_string() + ")");
+  if (!s.quiet) {
+    std::string layers;
+    for (std::size_t l : copied) layers += (layers.empty() ? "" : ", ") + std::to_string(l);
+    std::printf("Started from %s: layers %s copied%s\n", s.init_from_path.c_str(), layers.c_str(),
+                s.new_head ? ", a new classifier layer" : "");
+  }
+  std::vector<std::size_t> convolutions;
+  const auto architecture = Net::architecture();
+  std::copy_if(copied.begin(), copied.end(), std::back_inserter(convolutions),
+               [&](std::size_t l) { return architecture[l].kind == "conv2d"; });
+  return train::layer_ranges(net, convolutions);
+}
+
+template <class Net>
+result train_network(const settings& s, const std::vector<class_info>& classes, const std::vector<data::sample>& samples,
+                     const data::split_indices& split, const std::vector<std::size_t>& test) {
+  Net net({.threads = s.threads, .init = s.init, .seed = s.seed});
+  train::options options = trainer_options(s);
+  options.frozen = start_from(s, classes, net);
+  train::trainer trainer(net, options);
+  const surface::model_metadata meta{classes, s.roi,
+                                     "tarmac-train --net " + s.net + " --augment " + s.augment + " --balance " + s.balance +
+                                         " --lr " + std::to_string(s.learning_rate) + " --schedule " + s.schedule +
+                                         " --batch " + std::to_string(s.batch) + " --roi " + s.roi.to_string() +
+                                         " --seed " + std::to_string(s.seed)};
+  std::optional<progress_bar> bar;  // the epoch's: ended before anything else is printed
+  const auto end_bar = [&] {
+    if (bar) bar->finish();
+    bar.reset();
+  };
+  std::vector<train::epoch_record> records;
+  trainer.on.epoch_begin = [&](std::size_t epoch, std::size_t images) { bar.emplace("epoch " + std::to_string(epoch), images, "images"); };
+  trainer.on.step = [&](const train::step_report& step) { bar->advance(step.images); };
+  trainer.on.skipped = [&](const data::skipped_file& f) {
+    end_bar();
+    std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
+  };
+  trainer.on.epoch = [&](const train::epoch_record& r) {
+    end_bar();
+    if (!s.quiet) {
+      std::printf("Training Epoch %zu --- Training Accuracy: %5.1f%%", r.epoch, 100 * r.train_accuracy);
+      if (split.validation.empty()) std::printf(" (no validation split)\n");
+      else std::printf(", Validation Accuracy: %5.1f%%,  Validation Loss: %.3f\n", 100 * r.validation_accuracy, r.validation_loss);
+    }
+    std::fflush(stdout);
+    records.push_back(r);
+    if (!s.log.empty()) train::write_log(s.log, records);
+    if (!s.plot.empty()) train::write_learning_curves(s.plot, records);
+  };
+  if (!s.out.empty()) trainer.on.checkpoint = [&](const train::epoch_record&, Net& best) { surface::save_model(s.out, best, meta); };
+  result r = trainer.fit(samples, split, test);
+  end_bar();
+  if (r.stopped_early && !s.quiet)
+    std::printf("Early stop: validation %s has not improved for %zu epochs\n",
+                s.select == "balanced" ? "balanced accuracy" : "accuracy", s.patience);
+  if (r.epochs_run == 0)
+    throw error(r.interrupted ? "stopped before the first epoch finished: no model was written"
+                              : "no image could be used for training: no model was written");
+  return r;
 }
 
 }  // namespace
@@ -61,9 +167,8 @@ settings read_options(const cli::parser& args) {
   s.balance = args.text("--balance");
   s.schedule = args.text("--schedule");
   s.select = args.text("--select");
-  const std::string init = args.text("--init"), recipe = args.text("--recipe");
-  if (init != "rtk" && init != "he") throw invalid_argument("--init must be rtk or he, got '" + init + "'");
-  s.init = init == "he" ? nn::init_scheme::he : nn::init_scheme::rtk;
+  const std::string recipe = args.text("--recipe");
+  s.init = pick("--init", args.text("--init"), inits);
   s.epochs = std::size_t(args.integer("--epochs", 1, 100000));
   s.iterations = std::size_t(args.integer("--iterations", 0, 100000000));
   s.batch = std::size_t(args.integer("--batch", 1, 4096));
@@ -90,65 +195,56 @@ settings read_options(const cli::parser& args) {
   } else if (!recipe.empty()) {
     throw invalid_argument("--recipe must be rtk, got '" + recipe + "'");
   }
-  if (s.net != "rtk" && s.net != "gap" && s.net != "rtk-dropout")
-    throw invalid_argument("--net must be rtk, gap or rtk-dropout, got '" + s.net + "'");
-  if (s.augment != "rtk" && s.augment != "strong" && s.augment != "none")
-    throw invalid_argument("--augment must be rtk, strong or none, got '" + s.augment + "'");
-  if (s.balance != "weights" && s.balance != "replicate" && s.balance != "sample" && s.balance != "none")
-    throw invalid_argument("--balance must be replicate, weights, sample or none, got '" + s.balance + "'");
-  if (s.select != "balanced" && s.select != "accuracy")
-    throw invalid_argument("--select must be balanced or accuracy, got '" + s.select + "'");
-  if (s.schedule != "constant" && s.schedule != "cosine")
-    throw invalid_argument("--schedule must be constant or cosine, got '" + s.schedule + "'");
+  pick("--net", s.net, nets);
+  trainer_options(s);  // checks the other names
   return s;
+}
+
+train::options trainer_options(const settings& s) {
+  train::options o;
+  o.augmentation = pick("--augment", s.augment, augmentations)(s);
+  o.balance = pick("--balance", s.balance, balances);
+  o.selection = pick("--select", s.select, selections);
+  o.schedule = pick("--schedule", s.schedule, schedules);
+  o.epochs = s.epochs, o.iterations = s.iterations, o.batch = s.batch, o.patience = s.patience;
+  o.learning_rate = s.learning_rate, o.weight_decay = s.weight_decay, o.seed = s.seed;
+  o.roi = s.roi, o.tta = s.tta, o.freeze_epochs = s.freeze_epochs;
+  return o;
 }
 
 result train_classifier(const settings& s, const std::vector<class_info>& classes,
                         const std::vector<data::sample>& samples, const data::split_indices& split,
                         const std::vector<std::size_t>& test) {
-  if (s.net == "gap") return train_with<nn::gap_net>(s, classes, samples, split, test);
-  if (s.net == "rtk-dropout") return train_with<nn::rtk_dropout_net>(s, classes, samples, split, test);
-  return train_with<nn::rtk_net>(s, classes, samples, split, test);
+  train::training_counts(classes, samples, split.train);
+  return train::with_network(pick("--net", s.net, nets), classes.size(), [&]<class Net>() {
+    return train_network<Net>(s, classes, samples, split, test);
+  });
 }
 
-labelled_data open_dataset(const std::filesystem::path& root) {
-  labelled_data d{data::folder_dataset(root), {}};
+labelled_data open_dataset(const fs::path& root) {
+  labelled_data d(root);
   const auto& samples = d.set.samples();
-  const auto& classes = d.set.classes();
-  if (classes.size() < 2)
-    throw invalid_argument(root.string() + " has only one class folder (" + classes[0].id + "): a classifier needs two or more");
-  if (classes.size() > 6)
-    throw invalid_argument(root.string() + " has " + std::to_string(classes.size()) +
+  if (d.set.classes().size() > train::max_classes)
+    throw invalid_argument(root.string() + " has " + std::to_string(d.set.classes().size()) +
                            " class folders; the trainers train 2 to 6 classes");
   for (const auto& f : d.set.skipped()) std::fprintf(stderr, "warning: skipped %s: %s\n", f.path.c_str(), f.reason.c_str());
   // The same frame under two classes cannot be learnt (and leaks between training and test): say so.
-  d.identical = data::identical_files(samples);
-  std::size_t conflicting = 0;
+  const auto conflicting = d.conflicting();
   std::string examples;
-  for (const auto& group : d.identical) {
-    const bool mixed =
-        std::any_of(group.begin(), group.end(), [&](std::size_t i) { return samples[i].label != samples[group[0]].label; });
-    if (!mixed) continue;
-    ++conflicting;
-    if (conflicting <= 3) {
-      examples += "\n  ";
-      for (std::size_t k = 0; k < group.size(); ++k)
-        examples += (k ? " = " : "") + (samples[group[k]].path.parent_path().filename() / samples[group[k]].path.filename()).string();
-    }
+  for (std::size_t g = 0; g < std::min<std::size_t>(conflicting.size(), 3); ++g) {
+    examples += "\n  ";
+    for (std::size_t k = 0; k < conflicting[g].size(); ++k)
+      examples += (k ? " = " : "") + (samples[conflicting[g][k]].path.parent_path().filename() / samples[conflicting[g][k]].path.filename()).string();
   }
-  if (conflicting)
+  if (!conflicting.empty())
     std::fprintf(stderr, "warning: %s: %zu files are filed under two or more classes (byte-identical copies)%s%s\n",
-                 root.c_str(), conflicting, examples.c_str(), conflicting > 3 ? "\n  ..." : "");
+                 root.c_str(), conflicting.size(), examples.c_str(), conflicting.size() > 3 ? "\n  ..." : "");
   return d;
 }
 
 data::split_indices training_split(const settings& s, const labelled_data& d) {
   check_init_from(s, d.set.classes());
-  const auto& samples = d.set.samples();
-  data::split_indices out = data::stratified_split(samples, d.set.classes().size(), s.validation, s.seed,
-                                                   data::all_indices(samples), d.identical);
-  training_counts(d.set.classes(), samples, out);
-  return out;
+  return train::training_split(d, s.validation, s.seed);
 }
 
 }  // namespace tarmac::training

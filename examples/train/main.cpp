@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
       std::printf("Best: epoch %zu, validation accuracy %.1f%%, balanced accuracy %.1f%%, loss %.3f (%zu epochs, %.1f s)\n",
                   r.best.epoch, 100 * r.best.validation_accuracy, 100 * r.best.validation_balanced_accuracy,
                   r.best.validation_loss, r.epochs_run, seconds);
-    if (r.skipped) std::printf("Skipped %zu files that could not be used (see the warnings)\n", r.skipped);
-    if (!split.validation.empty()) tarmac::training::print_confusion(dataset.classes(), r.matrix);
+    if (!r.skipped.empty()) std::printf("Skipped %zu files that could not be used (see the warnings)\n", r.skipped.size());
+    if (!split.validation.empty()) tarmac::training::print_confusion(dataset.classes(), r.validation);
     std::printf("Wrote %s", s.out.c_str());
     if (!s.log.empty()) std::printf(", %s", s.log.c_str());
     if (!s.plot.empty()) std::printf(", %s", s.plot.c_str());

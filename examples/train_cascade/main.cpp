@@ -53,7 +53,7 @@ outcome train_one(const job& j, const tarmac::training::labelled_data& data, tar
   std::printf("Best: epoch %zu, validation accuracy %.1f%%, balanced accuracy %.1f%% (%zu epochs, %.1f s)\n",
               o.result.best.epoch, 100 * o.result.best.validation_accuracy, 100 * o.result.best.validation_balanced_accuracy,
               o.result.epochs_run, o.seconds);
-  tarmac::training::print_confusion(dataset.classes(), o.result.matrix);
+  tarmac::training::print_confusion(dataset.classes(), o.result.validation);
   return o;
 }
 

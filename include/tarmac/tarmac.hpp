@@ -8,4 +8,5 @@
 #include "tarmac/nms/xtensor.hpp"
 #include "tarmac/nn.hpp"
 #include "tarmac/surface.hpp"
+#include "tarmac/train.hpp"
 #include "tarmac/video.hpp"

@@ -10,6 +10,7 @@
 #include "tarmac/core/labels.hpp"
 #include "tarmac/eval/report.hpp"
 #include "tarmac/nn/metrics.hpp"
+#include "tarmac/train/report.hpp"
 
 namespace tarmac::eval {
 
@@ -35,19 +36,8 @@ inline int label_width(const std::vector<class_info>& classes) {
 // "  93.3%" style: 5.1f and a percent sign; "    -" for NaN.
 inline std::string percent(double v) { return std::isnan(v) ? "    -" : detail::format("%5.1f%%", 100 * v); }
 
-// The matrix with a title line; rows are true classes, columns predicted ones.
-inline std::string confusion_text(const std::vector<class_info>& classes, const nn::confusion_matrix& m) {
-  const int width = detail::label_width(classes);
-  std::string out = "Confusion matrix (rows: true class, columns: predicted)\n" + std::string(std::size_t(width), ' ');
-  for (const auto& c : classes) out += detail::format(" %*s", width, c.label.c_str());
-  out += '\n';
-  for (std::size_t t = 0; t < m.classes(); ++t) {
-    out += detail::format("%*s", width, classes.at(t).label.c_str());
-    for (std::size_t p = 0; p < m.classes(); ++p) out += detail::format(" %*zu", width, m(t, p));
-    out += '\n';
-  }
-  return out;
-}
+// The confusion matrix as the tools print it (one renderer, the trainer's).
+using train::confusion_text;
 
 // Precision, recall, F1 and support of each class.
 inline std::string per_class_text(const std::vector<class_info>& classes, const nn::confusion_matrix& m) {

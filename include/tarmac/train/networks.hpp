@@ -1,0 +1,49 @@
+#pragma once
+// Choosing a compiled network at run time: networks are types with the class count in them
+// (nn/network.hpp), so a program that trains on whatever folder it is given instantiates one
+// network per class count it supports and picks one by the data.
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "tarmac/core/error.hpp"
+#include "tarmac/nn/network.hpp"
+
+namespace tarmac::train {
+
+// The library's network families (nn::rtk_net, nn::gap_net, nn::rtk_dropout_net).
+enum class network_family { rtk, gap, rtk_dropout };
+
+inline constexpr std::size_t min_classes = 2, max_classes = 6;
+
+namespace detail {
+template <template <std::size_t, class> class Family, std::size_t K, class R, class F>
+R with_classes(std::size_t classes, F& fn) {
+  if constexpr (K < max_classes) {
+    if (classes != K) return with_classes<Family, K + 1, R>(classes, fn);
+  }
+  return fn.template operator()<Family<K, float>>();
+}
+}  // namespace detail
+
+// Calls fn.template operator()<Family<classes, float>>() (e.g. a lambda []<class Net>() {...})
+// and returns what it returns; invalid_argument for a class count outside [min_classes,
+// max_classes]. Every count instantiates fn once.
+template <template <std::size_t, class> class Family, class F>
+decltype(auto) with_classes(std::size_t classes, F&& fn) {
+  if (classes < min_classes || classes > max_classes)
+    throw invalid_argument(std::to_string(classes) + " classes: the networks are compiled for " + std::to_string(min_classes) +
+                           " to " + std::to_string(max_classes));
+  using result = decltype(fn.template operator()<Family<min_classes, float>>());
+  return detail::with_classes<Family, min_classes, result>(classes, fn);
+}
+
+// with_classes for the family named at run time.
+template <class F>
+decltype(auto) with_network(network_family family, std::size_t classes, F&& fn) {
+  if (family == network_family::gap) return with_classes<nn::gap_net>(classes, std::forward<F>(fn));
+  if (family == network_family::rtk_dropout) return with_classes<nn::rtk_dropout_net>(classes, std::forward<F>(fn));
+  return with_classes<nn::rtk_net>(classes, std::forward<F>(fn));
+}
+
+}  // namespace tarmac::train
