@@ -1,5 +1,6 @@
 #pragma once
 #include "tarmac/nn/init.hpp"
+#include "tarmac/nn/io.hpp"
 #include "tarmac/nn/layers/activation.hpp"
 #include "tarmac/nn/layers/conv2d.hpp"
 #include "tarmac/nn/layers/dense.hpp"
