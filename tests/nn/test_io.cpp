@@ -276,7 +276,7 @@ TEST_CASE("header parser: what is outside the subset is a format_error saying wh
 TEST_CASE("header writer: what it writes parses back to the same tree, laid out as FileStorage lays it out") {
   text_node tree;
   for (const char* s : {"plain", "two words", "01digit", "-dash", ".dot", " lead", "trail ", "a: b # c", "[x]", "q\"b\\s", "l1\nl2\tt\rr", "ünï",
-                        "", "true"})
+                        "", "true", "v1.2", "a(b)/c+d_e-f"})
     tree.add("k" + std::to_string(tree.keys().size()), s);
   tree.add("reals", text_node::sequence_of(std::vector<double>{1.0 / 255.0, 0.5, -2.0, 0.0, 1e20, 3e9, -1e-300}));
   std::vector<int> ints(40);
@@ -291,7 +291,8 @@ TEST_CASE("header writer: what it writes parses back to the same tree, laid out 
   }
   const std::string yaml = write_text(tree, text_format::yaml);
   CHECK(yaml.find("\nk0: plain\nk1: two words\nk2: \"01digit\"\nk3: \"-dash\"\nk4: \".dot\"\nk5: \" lead\"\nk6: \"trail \"\n"
-                  "k7: \"a: b # c\"\nk8: \"[x]\"\nk9: \"q\\\"b\\\\s\"\nk10: \"l1\\nl2\\tt\\rr\"\nk11: \"ünï\"\nk12: \"\"\nk13: true\n") !=
+                  "k7: \"a: b # c\"\nk8: \"[x]\"\nk9: \"q\\\"b\\\\s\"\nk10: \"l1\\nl2\\tt\\rr\"\nk11: \"ünï\"\nk12: \"\"\nk13: true\nk14: \"v1.2\"\n"
+                  "k15: a(b)/c+d_e-f\n") !=
         std::string::npos);
   // FileStorage's numbers ("1." in YAML, "1.0" in JSON, else 17 digits) and its wrapping of long lists.
   CHECK(yaml.find("reals: [ 3.9215686274509803e-03, 5.0000000000000000e-01, -2., 0.,\n    1.0000000000000000e+20, "
@@ -313,6 +314,10 @@ TEST_CASE("header writer: what it writes parses back to the same tree, laid out 
   text_node nan;
   nan.add("x", std::nan(""));
   CHECK_THROWS_WITH_AS(write_text(nan, text_format::json), doctest::Contains("not finite"), invalid_argument);
+  text_node deep;
+  text_node* inner = &deep;
+  for (int i = 0; i < 33; ++i) inner = &inner->add("k", text_node());  // 34 maps, the last empty
+  CHECK_THROWS_WITH_AS(write_text(deep, text_format::json), doctest::Contains("more than 32 levels"), invalid_argument);
   text_node key;
   key.add("a-b", 1);
   CHECK_THROWS_AS(write_text(key, text_format::yaml), invalid_argument);

@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 
 #include <tarmac/nn.hpp>
+#include <tarmac/surface/cascade.hpp>
 #include <tarmac/surface/model_file.hpp>
 
 namespace fs = std::filesystem;
@@ -19,7 +20,7 @@ using namespace tarmac;
 namespace {
 
 using small_net = nn::network<nn::input<8, 8, 3>, nn::conv2d<4, 3>, nn::maxpool2d<2>, nn::relu, nn::flatten, nn::dense<5>, nn::relu,
-                              nn::dense<3>>;
+                              nn::dense<4>>;
 
 bool all_numbers(const text_node& n) {
   return std::all_of(n.children().begin(), n.children().end(), [](const text_node& c) { return c.type() == text_node::kind::number; });
@@ -94,7 +95,7 @@ TEST_CASE("model file headers are FileStorage's bytes, and FileStorage reads eve
   const fs::path dir = fs::temp_directory_path() / ("tarmac-header-compat-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
   small_net net({.threads = 1, .init = nn::init_scheme::he, .seed = 3});
-  const surface::model_metadata meta{{{"01asphalt", "asphalt (good)"}, {"b", "it's \"b\""}, {"c", "ünï"}},
+  const surface::model_metadata meta{{{"01asphalt", "asphalt (good)"}, {"b", "it's \"b\""}, {"c", "ünï"}, {"d", "v1.2"}},
                                      image::roi_rule::parse("0.55:0.95,0.1:0.8"), "notes: with \\ and\nlines"};
   for (const char* name : {"m.yml", "m.json"}) {
     CAPTURE(name);
@@ -113,6 +114,11 @@ TEST_CASE("model file headers are FileStorage's bytes, and FileStorage reads eve
     cv::FileStorage straight((dir / name).string(), cv::FileStorage::READ);
     CHECK(straight["payload"]["crc32"].string() == tree.find("payload")->find("crc32")->string());
   }
+  // cascade.yml alike.
+  surface::write_cascade_file(dir / "cascade.yml", {{"", "type.yml.gz", {"asphalt", "paved"}},
+                                                    {{"asphalt", "/abs/q.json", {"01asphalt(Good)", "02asphalt(Bad)"}}}});
+  const std::string cascade = detail::read_whole_file(dir / "cascade.yml", "test");
+  CHECK(file_storage_text(parse_text(cascade, ""), text_format::yaml) == cascade);
   // Long lists wrap where FileStorage wraps them, at every depth.
   text_node tree;
   std::vector<double> reals;

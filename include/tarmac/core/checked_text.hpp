@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "tarmac/core/error.hpp"
@@ -43,8 +44,6 @@ inline std::string read_whole_file(const std::filesystem::path& path, const std:
   if (path.string().ends_with(".gz")) return gunzip(bytes, max_checked_text, where);
   return bytes;
 }
-
-inline constexpr int max_text_depth = 32;  // maps and sequences nested in one another
 
 // A number, or why the text is none: JSON's grammar (RFC 8259), or in YAML also a '+' sign, "1.",
 // ".5" and .inf / .nan (version-1 files may hold them; loading then refuses the value as not
@@ -145,6 +144,7 @@ class json_parser {
     if (c != '{' && c != '[') fail("unexpected character");
     const char close = c == '{' ? '}' : ']';
     text_node node = close == '}' ? text_node() : text_node::sequence();
+    std::unordered_set<std::string> keys;
     ++i_;
     space();
     if (at(close)) return ++i_, node;
@@ -154,11 +154,11 @@ class json_parser {
         if (!at('"')) fail("expected a key");
         const std::size_t key_at = i_;
         std::string key = string();
-        if (node.find(key)) i_ = key_at, fail("the key '" + key + "' appears twice");
+        if (!keys.insert(key).second) i_ = key_at, fail("the key '" + key + "' appears twice");
         space();
         if (!at(':')) fail("expected ':'");
         ++i_;
-        node.add(std::move(key), value(depth + 1));
+        node.add_checked(std::move(key), value(depth + 1));
       } else {
         node.push_back(value(depth + 1));
       }
@@ -216,6 +216,7 @@ class yaml_parser {
     std::size_t indent;
     bool items;  // '-' lines, else 'key:' lines
     text_node* node;
+    std::unordered_set<std::string> keys = {};
   };
 
   [[noreturn]] void fail(const std::string& what) const {
@@ -275,7 +276,7 @@ class yaml_parser {
 
   // Where the value of a line goes: a new child of the innermost block (under `key` in a map).
   text_node& place(text_node value) {
-    return key_.empty() ? blocks_.back().node->push_back(std::move(value)) : blocks_.back().node->add(key_, std::move(value));
+    return key_.empty() ? blocks_.back().node->push_back(std::move(value)) : blocks_.back().node->add_checked(key_, std::move(value));
   }
 
   void content(std::string_view line, text_node& root) {
@@ -310,7 +311,7 @@ class yaml_parser {
       for (std::size_t k = i; k < colon; ++k)
         if (!std::isalnum(static_cast<unsigned char>(line[k])) && line[k] != '_') fail("invalid key");
       key_ = line.substr(i, colon - i);
-      if (blocks_.back().node->find(key_)) fail("the key '" + key_ + "' appears twice");
+      if (!blocks_.back().keys.insert(key_).second) fail("the key '" + key_ + "' appears twice");
       i = colon + 1;
       if (i < line.size() && line[i] != ' ') fail("expected a space after ':'");
       i = std::min(line.find_first_not_of(' ', i), line.size());

@@ -19,6 +19,11 @@ namespace tarmac {
 
 enum class text_format { yaml, json };
 
+namespace detail {
+class json_parser;
+class yaml_parser;
+}  // namespace detail
+
 class text_node {
  public:
   enum class kind { map, sequence, string, number };
@@ -77,6 +82,16 @@ class text_node {
   }
 
  private:
+  friend class detail::json_parser;
+  friend class detail::yaml_parser;
+
+  // A map entry whose key the parser has checked against its own index of the keys (add's check
+  // is linear per key: quadratic, i.e. a hang, on a damaged file with a million keys in one map).
+  text_node& add_checked(std::string key, text_node value) {
+    keys_.push_back(std::move(key));
+    return children_.emplace_back(std::move(value));
+  }
+
   kind kind_ = kind::map;
   std::string text_;
   double number_ = 0;
@@ -97,6 +112,8 @@ inline bool yaml_plain_char(unsigned char c) {
 inline bool starts_like_number(std::string_view s) {
   return !s.empty() && ((s[0] >= '0' && s[0] <= '9') || s[0] == '-' || s[0] == '+' || s[0] == '.');
 }
+
+inline constexpr int max_text_depth = 32;  // maps and sequences nested in one another, the top level included
 
 // OpenCV's readers take strings of up to 4095 bytes as written (escapes included).
 inline constexpr std::size_t max_written_string = 4095;
@@ -129,6 +146,7 @@ class text_writer {
 
   // The children of a map or block sequence, one a line at `indent`.
   void entries(const text_node& n, std::size_t indent) {
+    if (++depth_ > max_text_depth) throw invalid_argument("text header: more than " + std::to_string(max_text_depth) + " levels nested");
     const bool map = n.type() == text_node::kind::map;
     for (std::size_t i = 0; i < n.children().size(); ++i) {
       if (json_ && i) out_ += ',';
@@ -144,6 +162,7 @@ class text_writer {
       }
       value(n.children()[i], indent, map || !json_);
     }
+    --depth_;
   }
 
   // A value after "key:" or "-" (after_marker), or alone on its line (a JSON sequence item).
@@ -212,7 +231,8 @@ class text_writer {
     std::string quoted = "\"";
     for (const char c : s) {
       const unsigned char u = static_cast<unsigned char>(c);
-      plain = plain && u < 0x80 && yaml_plain_char(u);  // UTF-8 quoted, as FileStorage quotes it
+      // Plain as FileStorage writes plain (it quotes '.' and UTF-8 too), except ';', which the parser refuses.
+      plain = plain && (std::isalnum(u) || std::string_view("_ -()/+").find(c) != std::string_view::npos);
       if (c == '"' || c == '\\') quoted += {'\\', c};
       else if (c == '\n') quoted += "\\n";
       else if (c == '\r') quoted += "\\r";
@@ -231,6 +251,7 @@ class text_writer {
   bool json_;
   std::string out_;
   std::size_t line_ = 0;  // where the current line starts in out_
+  int depth_ = 0;
 };
 
 }  // namespace detail
