@@ -84,6 +84,9 @@ TEST_CASE("nn/io: parameters saved in YAML, JSON and gzip load back exactly, wit
     std::vector<double> biases(3);
     file.read_values(5, std::span<double>(biases));
     CHECK(biases[2] == double(net.biases<6>()[2]));
+    CHECK_THROWS_WITH_AS(file.read_values(5, std::span<double>(biases).first(2)), doctest::Contains("room for 2 values, tensor 5 has 3"),
+                         invalid_argument);
+    CHECK_THROWS_WITH_AS(file.read_values(6, std::span<double>(biases)), doctest::Contains("no tensor 6 (the file has 6)"), invalid_argument);
   }
   const std::string yml = read(dir.path / "p.yml");
   CHECK(yml.starts_with("%YAML:1.0\n---\nformat: tarmac-model\nversion: 2\ninput: [ 8, 8, 3 ]\narchitecture:\n   -\n      kind: conv2d\n"));

@@ -250,7 +250,7 @@ class parameter_file {
 
   const std::string& where() const { return where_; }  // "model file PATH: "
   int version() const { return version_; }
-  header_reader header() const { return {root_, where_}; }
+  header_reader header() const { return {root_, where_}; }  // valid while this object lives
   const std::vector<std::size_t>& input() const { return input_; }                  // [height, width, channels]
   const std::vector<layer_spec>& architecture() const { return architecture_; }
   const std::vector<tensor_entry>& tensors() const { return tensors_; }
@@ -258,8 +258,12 @@ class parameter_file {
   // The values of tensors()[index], converted to T.
   template <class T>
   void read_values(std::size_t index, std::span<T> out) const {
-    const tensor_entry& t = tensors_.at(index);
-    if (out.size() != t.count) throw invalid_argument(where_ + "read_values: room for " + std::to_string(out.size()) + " values, the tensor has " + std::to_string(t.count));
+    if (index >= tensors_.size())
+      throw invalid_argument(where_ + "read_values: no tensor " + std::to_string(index) + " (the file has " + std::to_string(tensors_.size()) + ")");
+    const tensor_entry& t = tensors_[index];
+    if (out.size() != t.count)
+      throw invalid_argument(where_ + "read_values: room for " + std::to_string(out.size()) + " values, tensor " + std::to_string(index) +
+                             " has " + std::to_string(t.count));
     detail::copy_float32(payload().substr(t.offset), t.count, out.data());
   }
 
