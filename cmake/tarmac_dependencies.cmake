@@ -5,8 +5,8 @@
 # every package; the package forwards the consumer's QUIET and lets check_required_components judge.
 # Debian's xsimd target links the xtl target without finding xtl: find it first.
 set(_tarmac_packages_nms xtl xsimd)
-set(_tarmac_packages_nn xtl xsimd xtensor BLAS)
-set(_tarmac_packages_tarmac ${_tarmac_packages_nms} ${_tarmac_packages_nn} OpenCV ZLIB)
+set(_tarmac_packages_nn xtl xsimd xtensor BLAS ZLIB)  # zlib: model files (nn/io.hpp)
+set(_tarmac_packages_tarmac ${_tarmac_packages_nms} ${_tarmac_packages_nn} OpenCV)
 # Only the modules include/tarmac uses; dnn (benchmarks, nms-timing) is found by the build alone.
 set(_tarmac_args_OpenCV COMPONENTS core imgproc imgcodecs videoio)
 

@@ -1,6 +1,7 @@
 #pragma once
 #include "tarmac/nn/blas.hpp"
 #include "tarmac/nn/init.hpp"
+#include "tarmac/nn/io.hpp"
 #include "tarmac/nn/layers/activation.hpp"
 #include "tarmac/nn/layers/conv2d.hpp"
 #include "tarmac/nn/layers/dense.hpp"

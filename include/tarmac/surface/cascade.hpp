@@ -15,8 +15,10 @@
 #include <opencv2/core.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "tarmac/core/checked_text.hpp"
 #include "tarmac/core/error.hpp"
 #include "tarmac/core/files.hpp"
+#include "tarmac/core/text_tree.hpp"
 #include "tarmac/core/labels.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/image/tensor.hpp"
@@ -215,36 +217,46 @@ struct cascade_description {
 inline constexpr int cascade_format_version = 1;
 
 inline void write_cascade_file(const std::filesystem::path& path, const cascade_description& d) {
-  detail::write_file_storage(path, cv::FileStorage::FORMAT_YAML, [&](cv::FileStorage& fs) {
-    auto entry = [&](const cascade_entry& e) {
-      fs << "{";
-      if (!e.type.empty()) fs << "type" << e.type;
-      fs << "model" << e.model.string() << "classes" << e.classes << "}";
-    };
-    fs << "format" << "tarmac-cascade" << "version" << cascade_format_version << "type_model";
-    entry(d.type_model);
-    fs << "quality_models" << "[";
-    for (const cascade_entry& e : d.quality_models) entry(e);
-    fs << "]";
-  });
+  auto entry = [](const cascade_entry& e) {
+    text_node n;
+    if (!e.type.empty()) n.add("type", e.type);
+    n.add("model", e.model.string());
+    text_node& classes = n.add("classes", text_node::sequence());
+    for (const std::string& c : e.classes) classes.push_back(c);
+    return n;
+  };
+  text_node root;
+  root.add("format", "tarmac-cascade");
+  root.add("version", cascade_format_version);
+  root.add("type_model", entry(d.type_model));
+  text_node& quality = root.add("quality_models", text_node::sequence());
+  for (const cascade_entry& e : d.quality_models) quality.push_back(entry(e));
+  const std::string text = write_text(root, text_format::yaml);
+  write_text_atomically(path, path.string().ends_with(".gz") ? gzip(text) : text);
 }
 
 namespace detail {
 
-inline cascade_entry read_cascade_entry(const cv::FileNode& node, const std::filesystem::path& path, bool is_quality) {
-  const std::string where = "cascade file " + path.string() + ": ";
-  if (!node.isMap()) throw format_error(where + "a model entry is not a map");
+inline cascade_entry read_cascade_entry(const text_node* node, const std::string& where, bool is_quality) {
+  if (!node || node->type() != text_node::kind::map) throw format_error(where + "a model entry is not a map");
+  auto string = [&](const char* key) {
+    const text_node* v = node->find(key);
+    return v && v->type() == text_node::kind::string ? v->string() : std::string();
+  };
   cascade_entry e;
   if (is_quality) {
-    if (!node["type"].isString()) throw format_error(where + "a quality model entry has no 'type'");
-    e.type = node["type"].string();
+    const text_node* type = node->find("type");
+    if (!type || type->type() != text_node::kind::string) throw format_error(where + "a quality model entry has no 'type'");
+    e.type = type->string();
   }
-  if (!node["model"].isString() || node["model"].string().empty())
+  if (string("model").empty())
     throw format_error(where + "the " + (is_quality ? "quality model of " + e.type : std::string("type model")) + " names no 'model' file");
-  e.model = node["model"].string();
-  if (!node["classes"].isSeq()) throw format_error(where + "the entry of " + e.model.string() + " has no 'classes' list");
-  for (const cv::FileNode& c : node["classes"]) {
-    if (!c.isString()) throw format_error(where + "the classes of " + e.model.string() + " are not all names");
+  e.model = string("model");
+  const text_node* classes = node->find("classes");
+  if (!classes || classes->type() != text_node::kind::sequence)
+    throw format_error(where + "the entry of " + e.model.string() + " has no 'classes' list");
+  for (const text_node& c : classes->children()) {
+    if (c.type() != text_node::kind::string) throw format_error(where + "the classes of " + e.model.string() + " are not all names");
     e.classes.push_back(c.string());
   }
   return e;
@@ -255,31 +267,31 @@ inline cascade_entry read_cascade_entry(const cv::FileNode& node, const std::fil
 // Reads cascade.yml; model paths come back resolved against its folder.
 inline cascade_description read_cascade_file(const std::filesystem::path& path) {
   const std::string where = "cascade file " + path.string() + ": ";
-  return detail::guard_parser(path, [&] {
-    // The same reader as model files, so that a model file given here is named as one.
-    const detail::model_file_bytes file = detail::checked_model_file(path, "cascade file");
-    cv::FileStorage fs;
-    if (!fs.open(file.header(), cv::FileStorage::READ | cv::FileStorage::MEMORY))
-      throw format_error(where + "not a YAML or JSON file that OpenCV can read");
-    const cv::FileNode root = fs.root();
-    if (!root.isMap() || !root["format"].isString() || root["format"].string() != "tarmac-cascade")
-      throw format_error(where + "not a tarmac cascade file ('format: tarmac-cascade' is missing)");
-    if (file.has_payload) throw format_error(where + "binary data follows its text (a cascade file is all text)");
-    if (!root["version"].isInt() || int(root["version"]) != cascade_format_version)
-      throw format_error(where + "not format version " + std::to_string(cascade_format_version));
-    cascade_description d;
-    d.type_model = detail::read_cascade_entry(root["type_model"], path, false);
-    const cv::FileNode quality = root["quality_models"];
-    if (!quality.isSeq()) throw format_error(where + "'quality_models' is missing or not a list");
-    for (const cv::FileNode& q : quality) d.quality_models.push_back(detail::read_cascade_entry(q, path, true));
-    const std::filesystem::path folder = path.parent_path();
-    auto resolve = [&](cascade_entry& e) {
-      if (e.model.is_relative()) e.model = folder / e.model;
-    };
-    resolve(d.type_model);
-    for (cascade_entry& q : d.quality_models) resolve(q);
-    return d;
-  }, "cascade file");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read cascade file " + path.string() + ": no such file");
+  const std::string bytes = tarmac::detail::read_whole_file(path, "cascade file");
+  // The header of a model file given here parses, and is then named as a model file.
+  const std::size_t nul = bytes.find('\0');
+  const text_node root = parse_text(std::string_view(bytes).substr(0, nul), where);
+  const text_node* format = root.find("format");
+  if (!format || format->type() != text_node::kind::string || format->string() != "tarmac-cascade")
+    throw format_error(where + "not a tarmac cascade file ('format: tarmac-cascade' is missing)");
+  if (nul != std::string::npos) throw format_error(where + "binary data follows its text (a cascade file is all text)");
+  const text_node* version = root.find("version");
+  if (!version || version->type() != text_node::kind::number || version->number() != cascade_format_version)
+    throw format_error(where + "not format version " + std::to_string(cascade_format_version));
+  cascade_description d;
+  d.type_model = detail::read_cascade_entry(root.find("type_model"), where, false);
+  const text_node* quality = root.find("quality_models");
+  if (!quality || quality->type() != text_node::kind::sequence) throw format_error(where + "'quality_models' is missing or not a list");
+  for (const text_node& q : quality->children()) d.quality_models.push_back(detail::read_cascade_entry(&q, where, true));
+  const std::filesystem::path folder = path.parent_path();
+  auto resolve = [&](cascade_entry& e) {
+    if (e.model.is_relative()) e.model = folder / e.model;
+  };
+  resolve(d.type_model);
+  for (cascade_entry& q : d.quality_models) resolve(q);
+  return d;
 }
 
 using cascade = basic_cascade<classifier>;

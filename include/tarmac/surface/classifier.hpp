@@ -95,27 +95,24 @@ class classifier {
 // of another format version, or of an architecture none of them has is a format_error saying so.
 template <class Networks = default_networks>
 classifier load_classifier(const std::filesystem::path& path, std::size_t threads = 0) {
-  return detail::guard_parser(path, [&] {
-    const detail::parsed_model_file file = detail::parse_model_file(path);
-    const cv::FileNode root = file.root();
-    return [&]<class... Nets>(network_list<Nets...>) {
-      std::unique_ptr<classifier> loaded;
-      const auto try_one = [&]<class Net>(std::type_identity<Net>) {
-        if (loaded || !detail::describes<Net>(root, path)) return;
-        auto net = std::make_unique<Net>(nn::network_options{.threads = threads, .init = nn::init_scheme::zeros});
-        model_metadata meta = detail::read_model(file, path, *net);
-        loaded = std::make_unique<classifier>(std::move(net), std::move(meta));
-      };
-      (try_one(std::type_identity<Nets>{}), ...);
-      if (!loaded) {
-        std::string found;
-        for (const nn::layer_spec& l : detail::read_architecture(root, path)) found += (found.empty() ? "" : ", ") + l.to_string();
-        throw format_error(detail::where(path) + "its architecture (" + found +
-                           ") is none of the networks this build knows (RTK or GAP head, 2 to 6 classes, 128x128x3 input)");
-      }
-      return std::move(*loaded);
-    }(Networks{});
-  });
+  const nn::parameter_file file(path);
+  return [&]<class... Nets>(network_list<Nets...>) {
+    std::unique_ptr<classifier> loaded;
+    const auto try_one = [&]<class Net>(std::type_identity<Net>) {
+      if (loaded || !file.describes<Net>()) return;
+      auto net = std::make_unique<Net>(nn::network_options{.threads = threads, .init = nn::init_scheme::zeros});
+      model_metadata meta = detail::read_model(file, *net);
+      loaded = std::make_unique<classifier>(std::move(net), std::move(meta));
+    };
+    (try_one(std::type_identity<Nets>{}), ...);
+    if (!loaded) {
+      std::string found;
+      for (const nn::layer_spec& l : file.architecture()) found += (found.empty() ? "" : ", ") + l.to_string();
+      throw format_error(file.where() + "its architecture (" + found +
+                         ") is none of the networks this build knows (RTK or GAP head, 2 to 6 classes, 128x128x3 input)");
+    }
+    return std::move(*loaded);
+  }(Networks{});
 }
 
 }  // namespace tarmac::surface
