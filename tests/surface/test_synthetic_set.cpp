@@ -171,6 +171,12 @@ TEST_CASE("an existing data set is refused and left alone; frames too small are 
   CHECK_THROWS_WITH_AS(surface::check_synthetic_set(other, small_set(1, 1)), doctest::Contains("already holds drive"),
                        tarmac::invalid_argument);
 
+  // An output that cannot be a folder fails with what is wrong and where.
+  std::ofstream(tmp.path / "a-file") << "not a folder";
+  const std::string cannot_create = "cannot create " + (tmp.path / "a-file").string();
+  CHECK_THROWS_WITH_AS(surface::write_synthetic_set(tmp.path / "a-file", small_set(1)), doctest::Contains(cannot_create.c_str()),
+                       tarmac::io_error);
+
   auto tiny = small_set(1);
   tiny.scene.size = {10, 10};
   CHECK_THROWS_AS(surface::write_synthetic_set(tmp.path / "tiny", tiny), tarmac::invalid_argument);

@@ -122,9 +122,12 @@ inline synthetic_set_summary write_synthetic_set(const std::filesystem::path& ou
   namespace fs = std::filesystem;
   check_synthetic_set(out, o);
   const bool created_out = !fs::exists(out);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) throw io_error("cannot create " + out.string() + ": " + ec.message());
+  const auto make_folder = [](const fs::path& folder) {
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) throw io_error("cannot create " + folder.string() + ": " + ec.message());
+  };
+  make_folder(out);
   const fs::path staging = out / (".tarmac-synth.tmp-" + std::to_string(std::random_device{}()));
   struct cleanup {
     fs::path staging, out;
@@ -140,15 +143,15 @@ inline synthetic_set_summary write_synthetic_set(const std::filesystem::path& ou
 
   const std::size_t total = synthetic_set_frames(o);
   std::size_t done = 0;
-  const auto next = [&] { return !(o.stop && o.stop()); };  // false once a stop is asked for
+  const auto stopped = [&] { return o.stop && o.stop(); };
   const auto advance = [&] {
     if (progress) progress(++done, total);
   };
   const std::vector<synthetic_folder> folders = synthetic_folders();
   for (std::size_t j = 0; j < folders.size() && o.per_class > 0; ++j) {
-    fs::create_directories(staging / folders[j].path);
+    make_folder(staging / folders[j].path);
     for (std::size_t i = 0; i < o.per_class; ++i) {
-      if (!next()) return {0, true};
+      if (stopped()) return {0, true};
       char file[32];
       std::snprintf(file, sizeof file, "%05zu.jpg", i);
       image::write_image(staging / folders[j].path / file, synthetic_set_frame(j, i, o.seed, o.scene), {cv::IMWRITE_JPEG_QUALITY, 95});
@@ -157,11 +160,11 @@ inline synthetic_set_summary write_synthetic_set(const std::filesystem::path& ou
   }
   if (o.drive_frames > 0) {
     const fs::path dir = staging / drive_folder;
-    fs::create_directories(dir);
+    make_folder(dir);
     drive_generator drive(detail::frame_seed(o.seed, 1000, 0), o.scene);
     drive_truth truth;
     for (std::size_t i = 0; i < o.drive_frames; ++i) {
-      if (!next()) return {0, true};
+      if (stopped()) return {0, true};
       const drive_frame f = drive.next();
       char file[32];
       std::snprintf(file, sizeof file, "%06zu.png", i);
@@ -171,6 +174,7 @@ inline synthetic_set_summary write_synthetic_set(const std::filesystem::path& ou
     }
     write_truth(dir / "truth.csv", truth);
   }
+  std::error_code ec;
   for (const fs::path& top : detail::set_tops(o)) {
     if (!fs::exists(staging / top)) continue;
     fs::rename(staging / top, out / top, ec);
