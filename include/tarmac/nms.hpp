@@ -3,7 +3,8 @@
 // Policies: naive, suppressed_flag, simd (when xsimd is available; the default), and cuda
 // from <tarmac/nms/cuda.cuh> in CUDA translation units. Needs xsimd only (tarmac::nms).
 // Not included here: the xtensor front ends (<tarmac/nms/xtensor.hpp>, tarmac::nn or
-// tarmac::tarmac) and the benchmarks' box generators (<tarmac/nms/datasets.hpp>).
+// tarmac::tarmac), the benchmarks' box generators (<tarmac/nms/datasets.hpp>) and the timing
+// table (<tarmac/nms/timing.hpp>).
 #include "tarmac/nms/nms.hpp"
 #include "tarmac/nms/policy/naive.hpp"
 #include "tarmac/nms/policy/suppressed_flag.hpp"

@@ -4,5 +4,6 @@
 #include "tarmac/surface/model_file.hpp"
 #include "tarmac/surface/overlay.hpp"
 #include "tarmac/surface/synthetic.hpp"
+#include "tarmac/surface/synthetic_set.hpp"
 #include "tarmac/surface/taxonomy.hpp"
 #include "tarmac/surface/truth.hpp"

@@ -39,7 +39,10 @@ if(NOT first MATCHES "^0,(asphalt|paved|unpaved),(good|regular|bad)$")
 endif()
 expect_file(${WORK_DIR}/preview.png 10000)
 
-synth(${WORK_DIR}/b --per-class 3 --seed 7)
+synth(${WORK_DIR}/b --per-class 3 --seed 7 --preview ${WORK_DIR}/b/preview.png)  # the sheet into the new --out
+if(NOT rc EQUAL 0 OR NOT EXISTS ${WORK_DIR}/b/preview.png)
+  message(FATAL_ERROR "a preview inside the --out the run creates must be written (${rc}): ${err}")
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${WORK_DIR}/a/training_data_paved_quality/03paved(Bad)/00002.jpg"
                         "${WORK_DIR}/b/training_data_paved_quality/03paved(Bad)/00002.jpg" RESULT_VARIABLE differ)
 if(NOT differ EQUAL 0)
