@@ -1,8 +1,11 @@
 #pragma once
+#include "tarmac/nn/context.hpp"
 #include "tarmac/nn/init.hpp"
+#include "tarmac/nn/layer.hpp"
 #include "tarmac/nn/layers/activation.hpp"
 #include "tarmac/nn/layers/conv2d.hpp"
 #include "tarmac/nn/layers/dense.hpp"
+#include "tarmac/nn/layers/fused.hpp"
 #include "tarmac/nn/layers/pooling.hpp"
 #include "tarmac/nn/loss.hpp"
 #include "tarmac/nn/metrics.hpp"

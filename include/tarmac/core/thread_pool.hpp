@@ -2,7 +2,10 @@
 // A fixed pool of worker threads for data-parallel loops: run(n, fn) calls fn(task, worker) for
 // every task in [0, n) on the calling thread and the workers, and returns when all are done.
 // Tasks are claimed one at a time from an atomic counter, so uneven tasks balance themselves;
-// worker ids are in [0, size()) so callers can keep per-worker scratch memory.
+// worker ids are in [0, size()) so callers can keep per-worker scratch memory. Which worker runs
+// which task varies from run to run: results that must be reproducible may not depend on it.
+// One pool may serve several users (networks sharing it): runs called from different threads
+// take turns; a task that starts a run on its own pool is an error (it would wait for itself).
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -44,8 +47,10 @@ class thread_pool {
       for (std::size_t t = 0; t < tasks; ++t) fn(t, std::size_t{0});
       return;
     }
-    std::unique_lock run_lock(run_mutex_, std::try_to_lock);
-    if (!run_lock.owns_lock()) throw invalid_argument("thread_pool::run: called from inside a run or from two threads");
+    if (running_on() == this)
+      throw invalid_argument("thread_pool::run: called from a task of the same pool (it would wait for itself)");
+    std::unique_lock run_lock(run_mutex_);  // another thread's run on this pool finishes first
+    const inside_run inside(this);
     job_ = [](void* ctx, std::size_t task, std::size_t worker) { (*static_cast<F*>(ctx))(task, worker); };
     context_ = &fn;
     tasks_ = tasks;
@@ -66,6 +71,19 @@ class thread_pool {
   }
 
  private:
+  // The pool whose run this thread is in (its own, for a worker), to refuse nested runs.
+  static const thread_pool*& running_on() {
+    static thread_local const thread_pool* pool = nullptr;
+    return pool;
+  }
+  struct inside_run {
+    const thread_pool* previous;
+    explicit inside_run(const thread_pool* pool) : previous(running_on()) { running_on() = pool; }
+    ~inside_run() { running_on() = previous; }
+    inside_run(const inside_run&) = delete;
+    inside_run& operator=(const inside_run&) = delete;
+  };
+
   void drain(std::size_t worker) {
     for (std::size_t t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < tasks_;) {
       try {
@@ -91,6 +109,7 @@ class thread_pool {
   }
 
   void work(std::size_t id) {
+    running_on() = this;
     std::size_t seen = 0;
     for (;;) {
       auto fresh = [&] { return stopping_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; };
