@@ -43,6 +43,14 @@ TEST_CASE("training is bit-identical on every run and for every thread count") {
   CHECK(two != std::vector<float>(initial.parameters().begin(), initial.parameters().end()));
 }
 
+TEST_CASE("predictions are bit-identical for every thread count, at batch 3 (weights streamed) and 16 (GEMM)") {
+  net_t one({.threads = 1, .seed = 2}), three({.threads = 3, .seed = 2});
+  for (const std::size_t n : {std::size_t{3}, std::size_t{16}}) {
+    const auto images = nn::test::random_images<net_t>(n, 8);
+    CHECK(one.predict(images) == three.predict(images));
+  }
+}
+
 TEST_CASE("networks sharing one pool compute what they compute on their own pools") {
   using small_t = nn::network<nn::input<10, 12, 3>, nn::conv2d<4, 3>, nn::maxpool2d<2>, nn::relu, nn::flatten, nn::dense<2>>;
   auto pool = std::make_shared<tarmac::thread_pool>(2);

@@ -1,8 +1,8 @@
 #pragma once
 // dense<Outputs>: fully connected, weights [in][out], bias. Threads split the output columns in
 // the forward pass (each reads only its slice of the weights) and the weight rows in the backward
-// pass, so no two threads write the same gradient. The slices have a fixed width: OpenBLAS's
-// rounding depends on a GEMM's shape, and results must not depend on the thread count.
+// pass, so no two threads write the same gradient. The GEMMs' slices have a fixed width:
+// OpenBLAS's rounding depends on a GEMM's shape, and results must not depend on the thread count.
 #include <algorithm>
 #include <cstddef>
 #include <span>
@@ -44,14 +44,18 @@ struct dense {
     }
 
     static void forward(const context<T>& ctx, const T* w, const T* b, const T* in, T* out, std::size_t n) {
-      parallel_chunks(ctx.pool, O, columns_per_task, [&](std::size_t o0, std::size_t o1, std::size_t) {
-        for (std::size_t r = 0; r < n; ++r) std::copy(b + o0, b + o1, out + r * O + o0);
-        if (n > few_rows) {
+      if (n > few_rows) {
+        parallel_chunks(ctx.pool, O, columns_per_task, [&](std::size_t o0, std::size_t o1, std::size_t) {
+          for (std::size_t r = 0; r < n; ++r) std::copy(b + o0, b + o1, out + r * O + o0);
           detail::gemm<T>(detail::op::none, detail::op::none, n, o1 - o0, I, T(1), in, I, w + o0, O, T(1), out + o0, O);
-          return;
-        }
-        // A few rows (batch-1 latency) are bound by reading the weights once: stream them row by
-        // row; a GEMM would pack them first and read them twice.
+        });
+        return;
+      }
+      // A few rows (batch-1 latency) are bound by reading the weights once: stream them row by
+      // row (a GEMM would pack them first and read them twice), one slice of columns per thread.
+      // Each output sums its terms in row order, however the columns are split.
+      parallel_ranges(ctx.pool, O, 16, [&](std::size_t o0, std::size_t o1, std::size_t) {
+        for (std::size_t r = 0; r < n; ++r) std::copy(b + o0, b + o1, out + r * O + o0);
         for (std::size_t i = 0; i < I; ++i) {
           const T* wi = w + i * O;
           for (std::size_t r = 0; r < n; ++r) {
