@@ -110,10 +110,16 @@ TEST_CASE("a shared pool runs networks called from two threads in turn, with the
   CHECK(wrong == 0);
 }
 
-TEST_CASE("a task that starts a run on its own pool is an error, not a deadlock") {
+TEST_CASE("a task that starts a run on its own pool, also through another pool, is an error, not a deadlock") {
   tarmac::thread_pool pool(2), other(2);
   std::atomic<int> inner{0};
   CHECK_THROWS_WITH_AS(pool.run(4, [&](std::size_t, std::size_t) { pool.run(2, [](std::size_t, std::size_t) {}); }),
+                       "thread_pool::run: called from a task of the same pool (it would wait for itself)",
+                       tarmac::invalid_argument);
+  // Through another pool's run, on its workers too.
+  CHECK_THROWS_WITH_AS(pool.run(2, [&](std::size_t, std::size_t) {
+                         other.run(4, [&](std::size_t, std::size_t) { pool.run(2, [](std::size_t, std::size_t) {}); });
+                       }),
                        "thread_pool::run: called from a task of the same pool (it would wait for itself)",
                        tarmac::invalid_argument);
   // Another pool's run inside a task is fine, and the pool works after the error.

@@ -5,7 +5,8 @@
 // worker ids are in [0, size()) so callers can keep per-worker scratch memory. Which worker runs
 // which task varies from run to run: results that must be reproducible may not depend on it.
 // One pool may serve several users (networks sharing it): runs called from different threads
-// take turns; a task that starts a run on its own pool is an error (it would wait for itself).
+// take turns; a task that starts a run on its own pool, directly or through other pools' runs,
+// is an error (it would wait for itself).
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -47,10 +48,13 @@ class thread_pool {
       for (std::size_t t = 0; t < tasks; ++t) fn(t, std::size_t{0});
       return;
     }
-    if (running_on() == this)
-      throw invalid_argument("thread_pool::run: called from a task of the same pool (it would wait for itself)");
+    for (const frame* f = current(); f; f = f->outer)
+      if (f->pool == this)
+        throw invalid_argument("thread_pool::run: called from a task of the same pool (it would wait for itself)");
     std::unique_lock run_lock(run_mutex_);  // another thread's run on this pool finishes first
-    const inside_run inside(this);
+    const frame here{this, current()};
+    const entered inside(&here);
+    frame_ = &here;
     job_ = [](void* ctx, std::size_t task, std::size_t worker) { (*static_cast<F*>(ctx))(task, worker); };
     context_ = &fn;
     tasks_ = tasks;
@@ -71,17 +75,22 @@ class thread_pool {
   }
 
  private:
-  // The pool whose run this thread is in (its own, for a worker), to refuse nested runs.
-  static const thread_pool*& running_on() {
-    static thread_local const thread_pool* pool = nullptr;
-    return pool;
+  // The runs a thread is inside, innermost first (a worker is inside the run it works on, and so
+  // inside the runs its caller was in), to refuse a run that would wait for itself.
+  struct frame {
+    const thread_pool* pool;
+    const frame* outer;
+  };
+  static const frame*& current() {
+    static thread_local const frame* innermost = nullptr;
+    return innermost;
   }
-  struct inside_run {
-    const thread_pool* previous;
-    explicit inside_run(const thread_pool* pool) : previous(running_on()) { running_on() = pool; }
-    ~inside_run() { running_on() = previous; }
-    inside_run(const inside_run&) = delete;
-    inside_run& operator=(const inside_run&) = delete;
+  struct entered {
+    const frame* previous;
+    explicit entered(const frame* f) : previous(current()) { current() = f; }
+    ~entered() { current() = previous; }
+    entered(const entered&) = delete;
+    entered& operator=(const entered&) = delete;
   };
 
   void drain(std::size_t worker) {
@@ -109,7 +118,6 @@ class thread_pool {
   }
 
   void work(std::size_t id) {
-    running_on() = this;
     std::size_t seen = 0;
     for (;;) {
       auto fresh = [&] { return stopping_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; };
@@ -119,7 +127,10 @@ class thread_pool {
       }
       if (stopping_.load(std::memory_order_acquire)) return;
       seen = generation_.load(std::memory_order_acquire);
-      drain(id);
+      {
+        const entered inside(frame_);
+        drain(id);
+      }
       std::lock_guard lock(mutex_);
       if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
     }
@@ -136,6 +147,7 @@ class thread_pool {
   std::atomic<std::size_t> next_{0};
   void (*job_)(void*, std::size_t, std::size_t) = nullptr;
   void* context_ = nullptr;
+  const frame* frame_ = nullptr;  // the current run's
   std::exception_ptr failure_;
 };
 

@@ -24,9 +24,10 @@
 // Tensors hold n samples one after another, each NHWC. forward writes out from in. backward
 // gets the output's gradient d_out and writes the input's gradient d_in (null for the network's
 // first layer: nothing needs it) and this batch's parameter gradients d_w, d_b (overwritten,
-// not added to). Both may call ctx.pool.run (not from inside one of its tasks). layer_defaults
-// gives the defaults of a layer without parameters or scratch: derive from it and write
-// out_shape, spec, forward and backward.
+// not added to). Both may call ctx.pool.run (not from inside one of its tasks); for training to
+// stay reproducible, their results may depend neither on which worker ran a task nor on the
+// thread count (see parallel_chunks in context.hpp). layer_defaults gives the defaults of a layer
+// without parameters or scratch: derive from it and write out_shape, spec, forward and backward.
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
