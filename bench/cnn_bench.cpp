@@ -125,7 +125,7 @@ void conv_kernel(benchmark::State& state) {
   std::vector<float> in(n * H * H * C, 0.5f), w(K * K * C * F, 0.01f), b(F, 0.f), out(n * H * H * F);
   std::vector<float> scratch(layer::scratch_per_worker + layer::scratch_shared);
   std::vector<float> col(H * H * K * K * C);
-  nn::detail::context<float> ctx{pool, scratch.data(), layer::scratch_per_worker, scratch.data() + layer::scratch_per_worker};
+  nn::context<float> ctx{pool, scratch.data(), layer::scratch_per_worker, scratch.data() + layer::scratch_per_worker};
   for (auto _ : state) {
     if constexpr (Tile) {
       layer::forward(ctx, w.data(), b.data(), in.data(), out.data(), n);

@@ -1,10 +1,13 @@
 #pragma once
 #include "tarmac/nn/blas.hpp"
+#include "tarmac/nn/context.hpp"
 #include "tarmac/nn/init.hpp"
 #include "tarmac/nn/io.hpp"
+#include "tarmac/nn/layer.hpp"
 #include "tarmac/nn/layers/activation.hpp"
 #include "tarmac/nn/layers/conv2d.hpp"
 #include "tarmac/nn/layers/dense.hpp"
+#include "tarmac/nn/layers/fused.hpp"
 #include "tarmac/nn/layers/pooling.hpp"
 #include "tarmac/nn/loss.hpp"
 #include "tarmac/nn/metrics.hpp"

@@ -16,20 +16,8 @@ if(NOT EXISTS ${prefix}/share/cmake/tarmac/tarmacConfig.cmake OR NOT EXISTS ${pr
 endif()
 
 # The README's NMS example (the first ```cpp block after "## NMS in 15 lines") must build and run as printed.
-file(READ ${SOURCE_DIR}/README.md readme)
-string(FIND "${readme}" "## NMS in 15 lines" section)
-if(section EQUAL -1)
-  message(FATAL_ERROR "README.md has no '## NMS in 15 lines' section")
-endif()
-string(SUBSTRING "${readme}" ${section} -1 readme)
-string(FIND "${readme}" "```cpp\n" start)
-if(start EQUAL -1)
-  message(FATAL_ERROR "README.md has no ```cpp example")
-endif()
-math(EXPR start "${start} + 7")
-string(SUBSTRING "${readme}" ${start} -1 rest)
-string(FIND "${rest}" "```" length)
-string(SUBSTRING "${rest}" 0 ${length} example)
+include(${CMAKE_CURRENT_LIST_DIR}/../readme/readme_block.cmake)
+readme_cpp_block(${SOURCE_DIR}/README.md "## NMS in 15 lines" example)
 file(WRITE ${WORK_DIR}/readme_example.cpp "${example}")
 
 # Consumers, as "name|part|how": how is prefix (CMAKE_PREFIX_PATH), build_tree (tarmac_DIR) or subdir.

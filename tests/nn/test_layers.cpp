@@ -5,35 +5,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
-#include <random>
 #include <vector>
 
 #include <tarmac/nn.hpp>
+
+#include "checks.hpp"
 
 using namespace tarmac::nn;
 
 namespace {
 
-std::vector<double> random_vector(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::uniform_real_distribution<double> u(-1, 1);
-  std::vector<double> v(n);
-  for (double& x : v) x = u(engine);
-  return v;
-}
-
-// Runs layer L's forward pass the way the network does (scratch from a pool of 2 threads).
-template <class L>
-std::vector<double> forward(const std::vector<double>& in, const std::vector<double>& w, const std::vector<double>& b,
-                            std::size_t n) {
-  tarmac::thread_pool pool(2);
-  std::vector<double> scratch(L::scratch_per_worker * pool.size() + L::scratch_shared + 1);
-  detail::context<double> ctx{pool, scratch.data(), L::scratch_per_worker, scratch.data() + L::scratch_per_worker * 2};
-  std::vector<double> out(n * L::out_shape::size, std::numeric_limits<double>::quiet_NaN());
-  L::forward(ctx, w.data(), b.data(), in.data(), out.data(), n);
-  return out;
-}
+using test::forward;
+using test::random_vector;
 
 void check_close(const std::vector<double>& got, const std::vector<double>& want) {
   REQUIRE(got.size() == want.size());
@@ -104,7 +87,7 @@ void check_fused(std::size_t levels) {
   tarmac::thread_pool threads(2);
   const std::size_t per_worker = std::max({conv::scratch_per_worker, pool::scratch_per_worker, fused::scratch_per_worker});
   std::vector<double> scratch(per_worker * 2 + conv::scratch_shared);
-  const detail::context<double> ctx{threads, scratch.data(), per_worker, scratch.data() + per_worker * 2};
+  const context<double> ctx{threads, scratch.data(), per_worker, scratch.data() + per_worker * 2};
 
   std::vector<double> conv_out(n * conv::out_shape::size), pooled(n * P);
   conv::forward(ctx, w.data(), b.data(), in.data(), conv_out.data(), n);

@@ -12,47 +12,12 @@
 
 #include <tarmac/nn.hpp>
 
+#include "checks.hpp"
+
 using namespace tarmac::nn;
 
-namespace {
-
-template <class Net>
-xt::xtensor<typename Net::scalar, 4> random_images(std::size_t n, std::uint64_t seed) {
-  xt::random::seed(seed);
-  using S = typename Net::input_shape;
-  return xt::random::rand<typename Net::scalar>({n, S::height, S::width, S::channels}, -1, 1);
-}
-
-// Central differences on every parameter against loss_and_gradient (double precision).
-template <class Net>
-void check_gradients(std::span<const double> class_weights = {}) {
-  Net net({.threads = 2, .init = init_scheme::he, .seed = 7});
-  const auto images = random_images<Net>(3, 11);
-  std::vector<std::size_t> labels{0, 2, 1};
-  net.loss_and_gradient(images, labels, class_weights);
-  const std::vector<double> analytic(net.gradients().begin(), net.gradients().end());
-  auto params = net.parameters();
-  const double h = 1e-5;
-  std::size_t checked = 0;
-  double worst = 0;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const double keep = params[i];
-    params[i] = keep + h;
-    const double up = net.evaluate(images, labels, class_weights).loss;
-    params[i] = keep - h;
-    const double down = net.evaluate(images, labels, class_weights).loss;
-    params[i] = keep;
-    const double numeric = (up - down) / (2 * h);
-    const double scale = std::max({std::abs(numeric), std::abs(analytic[i]), 1e-3});
-    worst = std::max(worst, std::abs(numeric - analytic[i]) / scale);
-    checked += analytic[i] != 0;
-  }
-  INFO("worst relative error " << worst);
-  CHECK(worst < 1e-6);
-  CHECK(checked > params.size() / 2);  // the gradients are not trivially zero
-}
-
-}  // namespace
+using test::check_gradients;
+using test::random_images;
 
 TEST_CASE("gradients match finite differences for every layer kind") {
   SUBCASE("conv2d (weights, biases and input gradient through a second conv)") {
@@ -78,7 +43,7 @@ TEST_CASE("gradients match finite differences for every layer kind") {
     const std::vector<double> weights{0.5, 2.0, 1.0};
     check_gradients<basic_network<double, input<12, 12, 3>, conv2d<4, 3>, maxpool2d<2>, relu, conv2d<4, 3>,
                                   maxpool2d<2>, relu, conv2d<8, 3>, maxpool2d<2>, relu, flatten, dense<6>, relu,
-                                  dense<3>>>(weights);
+                                  dense<3>>>(cross_entropy<double>{weights});
   }
 }
 
@@ -89,25 +54,8 @@ TEST_CASE("dropout: gradients match finite differences of the training loss; inf
   const auto images = random_images<net_type>(3, 11);
   const std::vector<std::size_t> labels{0, 2, 1};
   net.loss_and_gradient(images, labels);
-  const std::vector<double> analytic(net.gradients().begin(), net.gradients().end());
-  auto params = net.parameters();
-  const double h = 1e-5;
-  double worst = 0;
-  std::size_t checked = 0;
-  for (std::size_t i = 0; i < params.size(); ++i) {  // the same step: the same values dropped
-    const double keep = params[i];
-    params[i] = keep + h;
-    const double up = net.loss_and_gradient(images, labels).loss;
-    params[i] = keep - h;
-    const double down = net.loss_and_gradient(images, labels).loss;
-    params[i] = keep;
-    const double numeric = (up - down) / (2 * h);
-    worst = std::max(worst, std::abs(numeric - analytic[i]) / std::max({std::abs(numeric), std::abs(analytic[i]), 1e-3}));
-    checked += analytic[i] != 0;
-  }
-  INFO("worst relative error " << worst);
-  CHECK(worst < 1e-6);
-  CHECK(checked > params.size() / 3);
+  // the same step, so the same values dropped: differences of the training loss
+  test::compare_with_differences(net, [&] { return net.loss_and_gradient(images, labels).loss; }, 1.0 / 3);
   // Dropout changes the training loss but not inference, and the next step draws anew.
   using plain_type = basic_network<double, input<4, 4, 2>, conv2d<3, 3>, relu, flatten, dense<6>, relu, dense<3>>;
   plain_type plain({.threads = 1});

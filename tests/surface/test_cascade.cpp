@@ -307,6 +307,22 @@ TEST_CASE("cascade.yml: written, read back, loaded; a frame through the cascade 
   }
 }
 
+TEST_CASE("load_cascade: the models share one pool of the threads asked for") {
+  temp_folder dir;
+  const fs::path file = write_cascade(dir.path);
+  const auto threads_now = [] {
+    return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator());
+  };
+  const auto before = threads_now();
+  {
+    surface::cascade cascade = surface::load_cascade(file, 4);
+    CHECK(threads_now() - before == 3);  // one pool: the caller and 3 workers, not 3 for each of 3 models
+    CHECK(cascade.type_model().threads() == 4);
+    CHECK(cascade.quality_model(2)->threads() == 4);
+  }
+  CHECK(threads_now() == before);
+}
+
 TEST_CASE("cascade.yml: missing or mismatched model files and damaged cascade files are errors naming them") {
   temp_folder dir;
   const fs::path file = write_cascade(dir.path);

@@ -2,7 +2,11 @@
 // A fixed pool of worker threads for data-parallel loops: run(n, fn) calls fn(task, worker) for
 // every task in [0, n) on the calling thread and the workers, and returns when all are done.
 // Tasks are claimed one at a time from an atomic counter, so uneven tasks balance themselves;
-// worker ids are in [0, size()) so callers can keep per-worker scratch memory.
+// worker ids are in [0, size()) so callers can keep per-worker scratch memory. Which worker runs
+// which task varies from run to run: results that must be reproducible may not depend on it.
+// One pool may serve several users (networks sharing it): runs called from different threads
+// take turns; a task that starts a run on its own pool, directly or through other pools' runs,
+// is an error (it would wait for itself).
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -44,8 +48,13 @@ class thread_pool {
       for (std::size_t t = 0; t < tasks; ++t) fn(t, std::size_t{0});
       return;
     }
-    std::unique_lock run_lock(run_mutex_, std::try_to_lock);
-    if (!run_lock.owns_lock()) throw invalid_argument("thread_pool::run: called from inside a run or from two threads");
+    for (const frame* f = current(); f; f = f->outer)
+      if (f->pool == this)
+        throw invalid_argument("thread_pool::run: called from a task of the same pool (it would wait for itself)");
+    std::unique_lock run_lock(run_mutex_);  // another thread's run on this pool finishes first
+    const frame here{this, current()};
+    const entered inside(&here);
+    frame_ = &here;
     job_ = [](void* ctx, std::size_t task, std::size_t worker) { (*static_cast<F*>(ctx))(task, worker); };
     context_ = &fn;
     tasks_ = tasks;
@@ -66,6 +75,24 @@ class thread_pool {
   }
 
  private:
+  // The runs a thread is inside, innermost first (a worker is inside the run it works on, and so
+  // inside the runs its caller was in), to refuse a run that would wait for itself.
+  struct frame {
+    const thread_pool* pool;
+    const frame* outer;
+  };
+  static const frame*& current() {
+    static thread_local const frame* innermost = nullptr;
+    return innermost;
+  }
+  struct entered {
+    const frame* previous;
+    explicit entered(const frame* f) : previous(current()) { current() = f; }
+    ~entered() { current() = previous; }
+    entered(const entered&) = delete;
+    entered& operator=(const entered&) = delete;
+  };
+
   void drain(std::size_t worker) {
     for (std::size_t t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < tasks_;) {
       try {
@@ -100,7 +127,10 @@ class thread_pool {
       }
       if (stopping_.load(std::memory_order_acquire)) return;
       seen = generation_.load(std::memory_order_acquire);
-      drain(id);
+      {
+        const entered inside(frame_);
+        drain(id);
+      }
       std::lock_guard lock(mutex_);
       if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
     }
@@ -117,6 +147,7 @@ class thread_pool {
   std::atomic<std::size_t> next_{0};
   void (*job_)(void*, std::size_t, std::size_t) = nullptr;
   void* context_ = nullptr;
+  const frame* frame_ = nullptr;  // the current run's
   std::exception_ptr failure_;
 };
 

@@ -11,7 +11,7 @@
 
 #include "tarmac/core/error.hpp"
 #include "tarmac/core/thread_pool.hpp"
-#include "tarmac/nn/detail/context.hpp"
+#include "tarmac/nn/context.hpp"
 
 namespace tarmac::nn {
 
@@ -59,7 +59,7 @@ class adam {
     const T shrink = T(1 - options_.learning_rate * options_.weight_decay);
     T *p = params.data(), *m = m_.data(), *v = v_.data();
     const T* g = grads.data();
-    detail::parallel_ranges(pool, params.size(), 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
+    parallel_ranges(pool, params.size(), 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
       for (std::size_t i = begin; i < end; ++i) {
         m[i] = b1 * m[i] + (1 - b1) * g[i];
         v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
@@ -103,7 +103,7 @@ class sgd {
     const T lr = T(options_.learning_rate), mu = T(options_.momentum), wd = T(options_.weight_decay);
     T *p = params.data(), *b = velocity_.data();
     const T* g = grads.data();
-    detail::parallel_ranges(pool, params.size(), 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
+    parallel_ranges(pool, params.size(), 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
       for (std::size_t i = begin; i < end; ++i) {
         b[i] = mu * b[i] + g[i] + (i < decayed ? wd * p[i] : T(0));
         p[i] -= lr * b[i];

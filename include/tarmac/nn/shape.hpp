@@ -1,7 +1,8 @@
 #pragma once
 // Per-sample tensor shapes as types (height x width x channels, NHWC), and the trick that makes a
-// bad layer stack fail to compile with the offending shape in the message: a failed check names an
-// incomplete type such as maxpool_window_larger_than_input<shape<3, 1, 64>>.
+// bad layer stack fail to compile with its sentence and the offending shape in the first lines:
+// static_assert(diagnosed<Ok, maxpool2d_window_larger_than_input<shape<3, 1, 64>>>, "sentence")
+// prints the sentence, then that diagnosed<false, ...> (the shape spelled out) evaluates to false.
 #include <array>
 #include <cstddef>
 #include <string>
@@ -24,17 +25,14 @@ struct input : shape<Height, Width, Channels> {
 template <class Shape>
 inline constexpr bool is_flat = Shape::height == 1 && Shape::width == 1;
 
-namespace detail {
-// sizeof an incomplete Diagnostic fails to compile and the compiler prints its name.
+template <class S>
+inline constexpr bool is_shape = false;
+template <std::size_t Height, std::size_t Width, std::size_t Channels>
+inline constexpr bool is_shape<shape<Height, Width, Channels>> = true;
+
+// Ok, with Diagnostic (a type named after the problem, never defined) for the compiler to print.
 template <bool Ok, class Diagnostic>
-struct shape_check {
-  static constexpr bool value = true;
-};
-template <class Diagnostic>
-struct shape_check<false, Diagnostic> {
-  static constexpr bool value = sizeof(Diagnostic) > 0;
-};
-}  // namespace detail
+inline constexpr bool diagnosed = Ok;
 
 // What a layer is, for model files and messages: its kind, its template arguments, its output shape.
 struct layer_spec {

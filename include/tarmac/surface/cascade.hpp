@@ -7,6 +7,7 @@
 #include <cmath>
 #include <concepts>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 #include "tarmac/core/files.hpp"
 #include "tarmac/core/text_tree.hpp"
 #include "tarmac/core/labels.hpp"
+#include "tarmac/core/thread_pool.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/image/tensor.hpp"
 #include "tarmac/surface/classifier.hpp"
@@ -296,17 +298,19 @@ inline cascade_description read_cascade_file(const std::filesystem::path& path) 
 
 using cascade = basic_cascade<classifier>;
 
-// Loads cascade.yml and the model files it names. A missing model file, one that does not load,
-// or one whose classes differ from what cascade.yml says is an error naming that file.
+// Loads cascade.yml and the model files it names; the models share one pool of `threads` threads
+// (0 = hardware concurrency). A missing model file, one that does not load, or one whose classes
+// differ from what cascade.yml says is an error naming that file.
 template <class Networks = default_networks>
 cascade load_cascade(const std::filesystem::path& path, std::size_t threads = 0) {
   const cascade_description d = read_cascade_file(path);
+  const auto pool = std::make_shared<thread_pool>(threads);
   const std::string where = "cascade file " + path.string() + ": ";
   auto load = [&](const cascade_entry& e, const std::string& role) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(e.model, ec))
       throw io_error(where + "the " + role + " " + e.model.string() + " does not exist");
-    classifier c = load_classifier<Networks>(e.model, threads);
+    classifier c = load_classifier<Networks>(e.model, pool);
     std::vector<std::string> ids;
     for (const class_info& k : c.classes()) ids.push_back(k.id);
     if (ids != e.classes) {

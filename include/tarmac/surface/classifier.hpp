@@ -11,6 +11,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "tarmac/core/error.hpp"
+#include "tarmac/core/thread_pool.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/image/tensor.hpp"
 #include "tarmac/nn/network.hpp"
@@ -91,16 +92,17 @@ class classifier {
   model_metadata meta_;
 };
 
-// Loads a model file into whichever network of Networks it describes. A file that is damaged,
-// of another format version, or of an architecture none of them has is a format_error saying so.
+// Loads a model file into whichever network of Networks it describes, running on `pool` (shared
+// with the caller's other networks). A file that is damaged, of another format version, or of an
+// architecture none of them has is a format_error saying so.
 template <class Networks = default_networks>
-classifier load_classifier(const std::filesystem::path& path, std::size_t threads = 0) {
+classifier load_classifier(const std::filesystem::path& path, std::shared_ptr<thread_pool> pool) {
   const nn::parameter_file file(path);
   return [&]<class... Nets>(network_list<Nets...>) {
     std::unique_ptr<classifier> loaded;
     const auto try_one = [&]<class Net>(std::type_identity<Net>) {
       if (loaded || !file.describes<Net>()) return;
-      auto net = std::make_unique<Net>(nn::network_options{.threads = threads, .init = nn::init_scheme::zeros});
+      auto net = std::make_unique<Net>(nn::network_options{.init = nn::init_scheme::zeros, .pool = pool});
       model_metadata meta = detail::read_model(file, *net);
       loaded = std::make_unique<classifier>(std::move(net), std::move(meta));
     };
@@ -113,6 +115,12 @@ classifier load_classifier(const std::filesystem::path& path, std::size_t thread
     }
     return std::move(*loaded);
   }(Networks{});
+}
+
+// The same on a pool of its own of `threads` threads (0 = hardware concurrency).
+template <class Networks = default_networks>
+classifier load_classifier(const std::filesystem::path& path, std::size_t threads = 0) {
+  return load_classifier<Networks>(path, std::make_shared<thread_pool>(threads));
 }
 
 }  // namespace tarmac::surface

@@ -4,42 +4,38 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
-#include "tarmac/nn/detail/context.hpp"
-#include "tarmac/nn/init.hpp"
+#include "tarmac/nn/context.hpp"
+#include "tarmac/nn/layer.hpp"
 #include "tarmac/nn/shape.hpp"
 
 namespace tarmac::nn {
 
 namespace detail {
-struct no_parameters {
-  static constexpr std::size_t weight_count = 0, bias_count = 0, scratch_per_worker = 0, scratch_shared = 0;
+struct in_place_layer : layer_defaults {
   static constexpr bool in_place = true;
-  template <class T>
-  static void init(std::span<T>, std::span<T>, init_scheme, init_engine&) {}
 };
 }  // namespace detail
 
 struct relu {
   template <class In, class T>
-  struct bind : detail::no_parameters {
+  struct bind : detail::in_place_layer {
     using in_shape = In;
     using out_shape = shape<In::height, In::width, In::channels>;
     static constexpr std::string_view kind = "relu";
     static layer_spec spec() { return {std::string(kind), {}, {In::height, In::width, In::channels}}; }
 
-    static void forward(const detail::context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
-      detail::parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
+    static void forward(const context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
+      parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
         for (std::size_t i = begin; i < end; ++i) out[i] = std::max(in[i], T(0));
       });
     }
     // out > 0 exactly where the input was > 0, so the output alone gives the mask.
-    static void backward(const detail::context<T>& ctx, const T*, const T*, const T* out, const T* d_out, T* d_in,
+    static void backward(const context<T>& ctx, const T*, const T*, const T* out, const T* d_out, T* d_in,
                          T*, T*, std::size_t n) {
-      detail::parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
+      parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
         for (std::size_t i = begin; i < end; ++i) d_in[i] = out[i] > T(0) ? d_out[i] : T(0);
       });
     }
@@ -56,7 +52,7 @@ struct dropout {
   static_assert(PerMille > 0 && PerMille < 1000, "dropout<PerMille>: the rate must be in (0, 1000) thousandths");
 
   template <class In, class T>
-  struct bind : detail::no_parameters {
+  struct bind : detail::in_place_layer {
     using in_shape = In;
     using out_shape = shape<In::height, In::width, In::channels>;
     static constexpr std::string_view kind = "dropout";
@@ -71,15 +67,15 @@ struct dropout {
       return (z >> 11) % 1000000 >= PerMille * 1000;
     }
 
-    static void forward(const detail::context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
-      detail::parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
+    static void forward(const context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
+      parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
         for (std::size_t i = begin; i < end; ++i)
           out[i] = !ctx.training ? in[i] : kept(ctx.step_seed, i) ? in[i] * scale : T(0);
       });
     }
-    static void backward(const detail::context<T>& ctx, const T*, const T*, const T*, const T* d_out, T* d_in, T*,
+    static void backward(const context<T>& ctx, const T*, const T*, const T*, const T* d_out, T* d_in, T*,
                          T*, std::size_t n) {
-      detail::parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
+      parallel_ranges(ctx.pool, n * In::size, 1024, [&](std::size_t begin, std::size_t end, std::size_t) {
         for (std::size_t i = begin; i < end; ++i) d_in[i] = kept(ctx.step_seed, i) ? d_out[i] * scale : T(0);
       });
     }
@@ -88,13 +84,13 @@ struct dropout {
 
 struct flatten {
   template <class In, class T>
-  struct bind : detail::no_parameters {
+  struct bind : detail::in_place_layer {
     using in_shape = In;
     using out_shape = shape<1, 1, In::size>;
     static constexpr std::string_view kind = "flatten";
     static layer_spec spec() { return {std::string(kind), {}, {1, 1, In::size}}; }
-    static void forward(const detail::context<T>&, const T*, const T*, const T*, T*, std::size_t) {}
-    static void backward(const detail::context<T>&, const T*, const T*, const T*, const T*, T*, T*, T*, std::size_t) {}
+    static void forward(const context<T>&, const T*, const T*, const T*, T*, std::size_t) {}
+    static void backward(const context<T>&, const T*, const T*, const T*, const T*, T*, T*, T*, std::size_t) {}
   };
 };
 

@@ -6,6 +6,9 @@
 // patch of an output pixel is contiguous in the padded row), so no im2col matrix is ever built.
 // The block passes take the block's destination (forward) and gradient (backward) from the
 // caller, so a following maxpool2d + relu can run on each block while it is in cache (fused.hpp).
+// Weight gradients are summed per slot, a fixed run of consecutive blocks, and the slots are
+// added in slot order: the sums depend neither on which thread ran a block nor on how many
+// threads there are, so training is reproducible bit for bit. Up to 64 threads share that pass.
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -13,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tarmac/nn/detail/context.hpp"
+#include "tarmac/nn/context.hpp"
 #include "tarmac/nn/detail/tile.hpp"
 #include "tarmac/nn/init.hpp"
 #include "tarmac/nn/shape.hpp"
@@ -64,7 +67,7 @@ struct conv2d {
 
   template <class In, class T>
   struct bind {
-    static_assert(detail::shape_check<Kernel % 2 == 1, conv2d_kernel_must_be_odd_for_same_padding<shape<Kernel, Kernel, 1>>>::value,
+    static_assert(diagnosed<Kernel % 2 == 1, conv2d_kernel_must_be_odd_for_same_padding<shape<Kernel, Kernel, 1>>>,
                   "conv2d<Filters, Kernel>: Kernel must be odd (SAME padding pads (Kernel - 1) / 2 on each side)");
     using in_shape = In;
     using out_shape = shape<In::height, In::width, Filters>;
@@ -75,12 +78,15 @@ struct conv2d {
     static constexpr bool in_place = false;
     static constexpr std::size_t PW = W + K - 1, pad = (K - 1) / 2;
     static constexpr std::size_t rows = detail::rows_per_block(W);
-    // Per worker, for blocks of Rows rows: a padded block of the input, a padded block of the
-    // output's gradient (or the block's output rows), and this worker's weight and bias gradients.
+    // Per worker, for blocks of Rows rows: a padded block of the input, and a padded block of the
+    // output's gradient (or the block's output rows).
     template <std::size_t Rows>
-    static constexpr std::size_t scratch_for = (Rows + K - 1) * PW * (C + F) + weight_count + bias_count;
+    static constexpr std::size_t scratch_for = (Rows + K - 1) * PW * (C + F);
     static constexpr std::size_t scratch_per_worker = scratch_for<rows>;
-    static constexpr std::size_t scratch_shared = weight_count;  // flipped weights for the input gradient
+    // Shared: each slot's weight and bias gradients (64-byte aligned, so slots share no cache
+    // line), then the flipped weights of the input gradient.
+    static constexpr std::size_t gradient_slots = 64, slot_size = detail::align_up(weight_count + bias_count);
+    static constexpr std::size_t scratch_shared = gradient_slots * slot_size + weight_count;
 
     static layer_spec spec() { return {std::string(kind), {Filters, Kernel}, {H, W, F}}; }
     static std::vector<std::size_t> weight_shape() { return {K, K, C, F}; }
@@ -89,14 +95,14 @@ struct conv2d {
       initialise(w, b, patch, scheme, engine);
     }
 
-    static void forward(const detail::context<T>& ctx, const T* w, const T* b, const T* in, T* out, std::size_t n) {
+    static void forward(const context<T>& ctx, const T* w, const T* b, const T* in, T* out, std::size_t n) {
       forward_blocks<rows>(
           ctx, w, b, in, n, [&](std::size_t image, std::size_t y0, T*) { return out + (image * H + y0) * W * F; },
           [](std::size_t, std::size_t, std::size_t, const T*) {});
     }
 
     // d_in may be null (first layer: no input gradient needed).
-    static void backward(const detail::context<T>& ctx, const T* w, const T* in, const T*, const T* d_out, T* d_in,
+    static void backward(const context<T>& ctx, const T* w, const T* in, const T*, const T* d_out, T* d_in,
                          T* d_w, T* d_b, std::size_t n) {
       backward_blocks<rows>(ctx, w, in, n, d_in, d_w, d_b, [&](std::size_t image, std::size_t y0, std::size_t y1, T* padded) {
         detail::pad_rows(d_out + image * H * W * F, H, W, F, K, y0, y1, padded);
@@ -107,7 +113,7 @@ struct conv2d {
     // block's rows go (row stride W * F; scratch has room for Rows rows), then
     // done(image, y0, y1, rows) runs on them.
     template <std::size_t Rows, class Target, class Done>
-    static void forward_blocks(const detail::context<T>& ctx, const T* w, const T* b, const T* in, std::size_t n,
+    static void forward_blocks(const context<T>& ctx, const T* w, const T* b, const T* in, std::size_t n,
                                Target&& target, Done&& done) {
       constexpr std::size_t blocks = (H + Rows - 1) / Rows;
       constexpr detail::tile_strides strides{C, 1, PW * C, F, K * C * F, F};
@@ -125,53 +131,58 @@ struct conv2d {
 
     // The backward pass in blocks of Rows output rows: fill(image, y0, y1, padded) writes the
     // output's gradient for rows [y0 - pad, y1 + pad) with a zero border, as pad_rows lays it out.
-    // Each block adds its weight and bias gradients and writes its rows of d_in (when not null).
+    // Each block adds its weight and bias gradients to its slot's and writes its rows of d_in
+    // (when not null).
     template <std::size_t Rows, class Fill>
-    static void backward_blocks(const detail::context<T>& ctx, const T* w, const T* in, std::size_t n, T* d_in,
-                                T* d_w, T* d_b, Fill&& fill) {
-      constexpr std::size_t padded_in = (Rows + K - 1) * PW * C, padded_grad = (Rows + K - 1) * PW * F;
+    static void backward_blocks(const context<T>& ctx, const T* w, const T* in, std::size_t n, T* d_in, T* d_w,
+                                T* d_b, Fill&& fill) {
+      constexpr std::size_t padded_in = (Rows + K - 1) * PW * C;
       constexpr std::size_t blocks = (H + Rows - 1) / Rows;
       constexpr detail::tile_strides weight_strides{1, C, PW * C, F, PW * F, F};
       constexpr detail::tile_strides input_strides{F, 1, PW * F, C, K * F * C, C};
-      const std::size_t workers = ctx.pool.size();
-      for (std::size_t t = 0; t < workers; ++t)
-        std::fill_n(ctx.worker_scratch(t) + padded_in + padded_grad, weight_count + bias_count, T(0));
+      const std::size_t tasks = n * blocks, slots = std::min(tasks, gradient_slots);
       // d_in = conv(d_out, w') with w'[ky][kx][f][c] = w[K-1-ky][K-1-kx][c][f] (SAME padding is symmetric).
-      T* flipped = ctx.shared;
+      T* sums = ctx.shared;  // slot s: weights then biases at sums + s * slot_size
+      T* flipped = sums + gradient_slots * slot_size;
       if (d_in)
         for (std::size_t ky = 0; ky < K; ++ky)
           for (std::size_t kx = 0; kx < K; ++kx)
             for (std::size_t c = 0; c < C; ++c)
               for (std::size_t f = 0; f < F; ++f)
                 flipped[((ky * K + kx) * F + f) * C + c] = w[(((K - 1 - ky) * K + (K - 1 - kx)) * C + c) * F + f];
-      ctx.pool.run(n * blocks, [&](std::size_t task, std::size_t worker) {
-        const std::size_t image = task / blocks, y0 = task % blocks * Rows, y1 = std::min(H, y0 + Rows);
+      ctx.pool.run(slots, [&](std::size_t slot, std::size_t worker) {
+        T* dw = sums + slot * slot_size;
+        T* db = dw + weight_count;
+        std::fill_n(dw, weight_count + bias_count, T(0));
         T* padded = ctx.worker_scratch(worker);
         T* grad = padded + padded_in;
-        T* dw = grad + padded_grad;
-        T* db = dw + weight_count;
-        fill(image, y0, y1, grad);
-        detail::pad_rows(in + image * H * W * C, H, W, C, K, y0, y1, padded);
-        const T* dy = grad + pad * PW * F + pad * F;  // the block's own rows, without the border
-        // dW[ky] (K*C x F) += sum over the block's pixels of padded patch row (ky) x d_out
-        for (std::size_t ky = 0; ky < K; ++ky)
-          detail::strided_gemm(K * C, F, y1 - y0, W, padded + ky * PW * C, dy, dw + ky * K * C * F, weight_strides,
-                               detail::tile_start::accumulate);
-        for (std::size_t y = 0; y < y1 - y0; ++y)
-          for (std::size_t x = 0; x < W; ++x)
-            for (std::size_t f = 0; f < F; ++f) db[f] += dy[(y * PW + x) * F + f];
-        if (d_in)
-          for (std::size_t y = y0; y < y1; ++y)
-            detail::strided_gemm(W, C, K, K * F, grad + (y - y0) * PW * F, flipped, d_in + (image * H + y) * W * C,
-                                 input_strides, detail::tile_start::zero);
+        for (std::size_t task = tasks * slot / slots; task < tasks * (slot + 1) / slots; ++task) {
+          const std::size_t image = task / blocks, y0 = task % blocks * Rows, y1 = std::min(H, y0 + Rows);
+          fill(image, y0, y1, grad);
+          detail::pad_rows(in + image * H * W * C, H, W, C, K, y0, y1, padded);
+          const T* dy = grad + pad * PW * F + pad * F;  // the block's own rows, without the border
+          // dW[ky] (K*C x F) += sum over the block's pixels of padded patch row (ky) x d_out
+          for (std::size_t ky = 0; ky < K; ++ky)
+            detail::strided_gemm(K * C, F, y1 - y0, W, padded + ky * PW * C, dy, dw + ky * K * C * F, weight_strides,
+                                 detail::tile_start::accumulate);
+          for (std::size_t y = 0; y < y1 - y0; ++y)
+            for (std::size_t x = 0; x < W; ++x)
+              for (std::size_t f = 0; f < F; ++f) db[f] += dy[(y * PW + x) * F + f];
+          if (d_in)
+            for (std::size_t y = y0; y < y1; ++y)
+              detail::strided_gemm(W, C, K, K * F, grad + (y - y0) * PW * F, flipped, d_in + (image * H + y) * W * C,
+                                   input_strides, detail::tile_start::zero);
+        }
       });
-      std::fill_n(d_w, weight_count, T(0));
-      std::fill_n(d_b, bias_count, T(0));
-      for (std::size_t t = 0; t < workers; ++t) {
-        const T* dw = ctx.worker_scratch(t) + padded_in + padded_grad;
-        for (std::size_t i = 0; i < weight_count; ++i) d_w[i] += dw[i];
-        for (std::size_t f = 0; f < F; ++f) d_b[f] += dw[weight_count + f];
-      }
+      // Slot 0 += slot 1, 2, ... in order, element by element (the threads split the elements).
+      parallel_ranges(ctx.pool, weight_count + bias_count, 16, [&](std::size_t begin, std::size_t end, std::size_t) {
+        for (std::size_t s = 1; s < slots; ++s) {
+          const T* from = sums + s * slot_size;
+          for (std::size_t i = begin; i < end; ++i) sums[i] += from[i];
+        }
+      });
+      std::copy_n(sums, weight_count, d_w);
+      std::copy_n(sums + weight_count, bias_count, d_b);
     }
   };
 };

@@ -7,12 +7,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
-#include "tarmac/nn/detail/context.hpp"
-#include "tarmac/nn/init.hpp"
+#include "tarmac/nn/context.hpp"
+#include "tarmac/nn/layer.hpp"
 #include "tarmac/nn/shape.hpp"
 
 namespace tarmac::nn {
@@ -27,10 +26,10 @@ struct maxpool2d {
   static_assert(Size > 0, "maxpool2d<Size>: Size must be positive");
 
   template <class In, class T>
-  struct bind {
-    static_assert(detail::shape_check<(Size <= In::height && Size <= In::width), maxpool2d_window_larger_than_input<shape<In::height, In::width, In::channels>>>::value,
+  struct bind : layer_defaults {
+    static_assert(diagnosed<(Size <= In::height && Size <= In::width), maxpool2d_window_larger_than_input<shape<In::height, In::width, In::channels>>>,
                   "maxpool2d<Size>: the window is larger than the input");
-    static_assert(detail::shape_check<(Size <= 16), maxpool2d_window_larger_than_16<shape<Size, Size, In::channels>>>::value,
+    static_assert(diagnosed<(Size <= 16), maxpool2d_window_larger_than_16<shape<Size, Size, In::channels>>>,
                   "maxpool2d<Size>: Size must be at most 16 (window positions are stored in a byte)");
     static constexpr std::size_t H = In::height, W = In::width, C = In::channels, S = Size;
     static constexpr std::size_t OH = (H + S - 1) / S, OW = (W + S - 1) / S;
@@ -38,21 +37,18 @@ struct maxpool2d {
     using out_shape = shape<OH, OW, C>;
     using position = std::uint8_t;  // dy * S + dx of a window's maximum
     static constexpr std::string_view kind = "maxpool2d";
-    static constexpr std::size_t weight_count = 0, bias_count = 0, scratch_shared = 0;
     static constexpr std::size_t scratch_per_worker = (OW * C * sizeof(position) + sizeof(T) - 1) / sizeof(T);
-    static constexpr bool in_place = false;
 
     static layer_spec spec() { return {std::string(kind), {Size}, {OH, OW, C}}; }
-    static void init(std::span<T>, std::span<T>, init_scheme, init_engine&) {}
 
-    static void forward(const detail::context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
+    static void forward(const context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
       ctx.pool.run(n * OH, [&](std::size_t task, std::size_t) {
         const std::size_t image = task / OH, oy = task % OH;
         pool_row(in + (image * H + oy * S) * W * C, oy, out + (image * OH + oy) * OW * C, nullptr, false);
       });
     }
 
-    static void backward(const detail::context<T>& ctx, const T*, const T* in, const T*, const T* d_out, T* d_in,
+    static void backward(const context<T>& ctx, const T*, const T* in, const T*, const T* d_out, T* d_in,
                          T*, T*, std::size_t n) {
       ctx.pool.run(n * OH, [&](std::size_t task, std::size_t worker) {
         const std::size_t image = task / OH, oy = task % OH;
@@ -123,18 +119,15 @@ struct maxpool2d {
 // far fewer parameters than flatten + dense, which generalises better on small data sets.
 struct global_avg_pool {
   template <class In, class T>
-  struct bind {
+  struct bind : layer_defaults {
     static constexpr std::size_t P = In::height * In::width, C = In::channels;
     using in_shape = In;
     using out_shape = shape<1, 1, C>;
     static constexpr std::string_view kind = "global_avg_pool";
-    static constexpr std::size_t weight_count = 0, bias_count = 0, scratch_per_worker = 0, scratch_shared = 0;
-    static constexpr bool in_place = false;
 
     static layer_spec spec() { return {std::string(kind), {}, {1, 1, C}}; }
-    static void init(std::span<T>, std::span<T>, init_scheme, init_engine&) {}
 
-    static void forward(const detail::context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
+    static void forward(const context<T>& ctx, const T*, const T*, const T* in, T* out, std::size_t n) {
       ctx.pool.run(n, [&](std::size_t image, std::size_t) {
         T* dst = out + image * C;
         std::fill_n(dst, C, T(0));
@@ -143,7 +136,7 @@ struct global_avg_pool {
         for (std::size_t c = 0; c < C; ++c) dst[c] /= T(P);
       });
     }
-    static void backward(const detail::context<T>& ctx, const T*, const T*, const T*, const T* d_out, T* d_in, T*,
+    static void backward(const context<T>& ctx, const T*, const T*, const T*, const T* d_out, T* d_in, T*,
                          T*, std::size_t n) {
       ctx.pool.run(n, [&](std::size_t image, std::size_t) {
         for (std::size_t p = 0; p < P; ++p)
