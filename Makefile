@@ -1,7 +1,8 @@
 # Thin wrapper over CMake presets. `make demo` runs the main job, `make test` the tests.
 PACKAGES := cmake make g++ pkg-config libxtensor-dev xtensor-dev libxsimd-dev libopencv-dev libopenblas-dev \
-            libbenchmark-dev doctest-dev clang libclang-rt-14-dev python3 python3-numpy python3-torch python3-opencv
-BENCH_PACKAGES := python3 python3-dev python3-numpy cython3 python3-torch
+            libbenchmark-dev doctest-dev clang libclang-rt-14-dev python3 python3-numpy python3-torch python3-opencv \
+            python3-dev pybind11-dev python3-pybind11 python3-pytest python3-torchvision python3-setuptools python3-pip
+BENCH_PACKAGES := python3 python3-dev python3-numpy cython3 python3-torch python3-torchvision
 JOBS ?= $(shell nproc)
 DEMO := demo-output
 
@@ -35,6 +36,7 @@ test: release asan
 bench: release bench-deps
 	build/bin/bench_nms --benchmark_out=build/bench_nms.json --benchmark_out_format=json
 	/usr/bin/python3 bench/nms_peers.py --bench-json build/bench_nms.json
+	PYTHONPATH=build/release/python /usr/bin/python3 bench/python_nms.py
 	@if [ -x build/bin/bench_nms_cuda ]; then build/bin/bench_nms_cuda; fi
 	build/bin/bench_cnn --benchmark_out=build/bench_cnn.json --benchmark_out_format=json
 	/usr/bin/python3 bench/torch_reference.py > build/torch_reference.jsonl

@@ -24,7 +24,7 @@ from torch_to_tarmac import rtk_net  # noqa: E402  the one PyTorch definition of
 BEST_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000"}
 
 
-def timed(fn, min_time, warmup=3):
+def timed(fn, min_time, warmup=3, min_runs=5):
     for _ in range(warmup):
         fn()
     runs, start = 0, time.perf_counter()
@@ -32,7 +32,7 @@ def timed(fn, min_time, warmup=3):
         fn()
         runs += 1
         elapsed = time.perf_counter() - start
-        if elapsed >= min_time and runs >= 5:
+        if elapsed >= min_time and runs >= min_runs:
             return elapsed / runs
 
 

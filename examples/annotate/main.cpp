@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <optional>
+#include <string_view>
 #include <random>
 #include <string>
 #include <thread>
@@ -23,17 +23,7 @@
 #include "../common/cli.hpp"
 #include "../common/image_output.hpp"
 
-namespace {
-
 namespace fs = std::filesystem;
-
-std::string csv_field(std::string s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  for (std::size_t i = 0; (i = s.find('"', i)) != std::string::npos; i += 2) s.insert(i, 1, '"');
-  return "\"" + s + "\"";
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   return tarmac::cli::run("tarmac-annotate", [&] {
@@ -88,18 +78,15 @@ int main(int argc, char** argv) {
     tarmac::surface::cascade cascade = tarmac::surface::load_cascade(cascade_path, threads);
     if (tarmac::stop_requested()) return 0;  // stopped while loading: nothing was written
 
-    std::string table = "index,source,type,type_probability,quality,quality_probability\n";
+    tarmac::video::annotation_log log;
     std::vector<std::pair<std::size_t, cv::Mat>> chosen;  // reservoir sample of annotated frames
     std::size_t seen = 0, compared = 0, type_agrees = 0, both_agree = 0;
     tarmac::progress_bar bar("tarmac-annotate", source.count(), "frames");
     const auto summary = tarmac::video::annotate(
         source, cascade, writer, options,
         [&](const tarmac::video::frame& f, const tarmac::surface::cascade_result& r, const cv::Mat& annotated) {
+          log.add(f, r);
           const std::string quality = r.quality ? tarmac::surface::quality_label(r.quality_class) : "";
-          char row[96];
-          std::snprintf(row, sizeof row, ",%.4f,", r.type_probability);
-          table += std::to_string(f.index) + "," + csv_field(f.name) + "," + csv_field(r.type_class.label) + row +
-                   csv_field(quality) + "," + (r.quality ? std::to_string(r.quality_probability) : std::string()) + "\n";
           if (const auto t = truth.find(f.source_index); t != truth.end()) {
             ++compared;
             const bool type_right = r.type_class.id == t->second.type || r.type_class.label == t->second.type;
@@ -122,26 +109,14 @@ int main(int argc, char** argv) {
       std::printf("Stopped after %zu frames: nothing was written (%s is untouched)\n", summary.frames, output.c_str());
       return 0;
     }
-    // Every output is complete on disk before any of them replaces what the user had, and the
-    // video goes first: a failure anywhere (a full disk) leaves every old file in place.
-    std::optional<tarmac::atomic_file> csv_out, sheet_out;
-    if (!csv.empty()) {
-      csv_out.emplace(csv);
-      csv_out->file().write(table);
-      csv_out->close();
-    }
+    std::vector<unsigned char> png;
     if (!sheet.empty()) {
       std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       std::vector<cv::Mat> tiles;
       for (const auto& c : chosen) tiles.push_back(c.second);
-      const auto png = tarmac::image::encode_image(sheet, tarmac::image::contact_sheet(tiles, 4, input + ": " + std::to_string(tiles.size()) + " annotated frames"));
-      sheet_out.emplace(sheet);
-      sheet_out->file().write(png.data(), png.size());
-      sheet_out->close();
+      png = tarmac::image::encode_image(sheet, tarmac::image::contact_sheet(tiles, 4, input + ": " + std::to_string(tiles.size()) + " annotated frames"));
     }
-    writer.finish();
-    if (csv_out) csv_out->commit();
-    if (sheet_out) sheet_out->commit();
+    tarmac::video::commit_outputs(writer, {{csv, log.csv()}, {sheet, std::string_view(reinterpret_cast<const char*>(png.data()), png.size())}});
     for (const auto& s : source.skipped()) std::fprintf(stderr, "warning: skipped %s: %s\n", s.name.c_str(), s.reason.c_str());
     if (summary.resized)
       std::fprintf(stderr, "warning: %zu frames differ in size from the first (%dx%d) and were resized to it\n",

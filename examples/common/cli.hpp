@@ -128,23 +128,7 @@ inline void check_output(const std::filesystem::path& p, const char* option) {
   }
 }
 
-// Fails before any work when an output would replace one of the inputs, or another output.
-// Inputs and outputs are (option or role, path); an empty path is skipped.
-inline void check_distinct(const std::vector<std::pair<std::string, std::filesystem::path>>& inputs,
-                           const std::vector<std::pair<std::string, std::filesystem::path>>& outputs) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [role, out] = outputs[i];
-    if (out.empty()) continue;
-    for (const auto& [input_role, in] : inputs)
-      if (!in.empty() && fs::equivalent(in, out, ec))
-        throw invalid_argument(role + " " + out.string() + " is the " + input_role + " " + in.string() + ": it would be replaced");
-    for (std::size_t j = 0; j < i; ++j)
-      if (!outputs[j].second.empty() && fs::weakly_canonical(outputs[j].second, ec) == fs::weakly_canonical(out, ec))
-        throw invalid_argument(role + " and " + outputs[j].first + " are the same file " + out.string());
-  }
-}
+using tarmac::check_distinct;  // in the library, for the Python bindings too
 
 // Runs a tool's body; a tarmac::error becomes "tool: error: ..." on stderr and exit code 2. A
 // body stopped by a signal (install_stop_handlers) exits with 128 + the signal, as shells

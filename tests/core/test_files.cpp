@@ -67,6 +67,20 @@ TEST_CASE("outputs that cannot be written are clear io_errors before any work") 
   }
 }
 
+TEST_CASE("check_distinct refuses an output that is an input or another output") {
+  const fs::path dir = fresh_folder("tarmac_test_files_distinct");
+  tarmac::write_text_atomically(dir / "in.avi", "video");
+  CHECK_THROWS_WITH_AS(tarmac::check_distinct({{"INPUT", dir / "in.avi"}}, {{"OUTPUT", dir / "." / "in.avi"}}),
+                       ("OUTPUT " + (dir / "." / "in.avi").string() + " is the INPUT " + (dir / "in.avi").string() +
+                        ": it would be replaced").c_str(),
+                       tarmac::invalid_argument);
+  CHECK_THROWS_WITH_AS(tarmac::check_distinct({}, {{"OUTPUT", dir / "a.csv"}, {"--csv", dir / "sub" / ".." / "a.csv"}}),
+                       ("--csv and OUTPUT are the same file " + (dir / "sub" / ".." / "a.csv").string()).c_str(),
+                       tarmac::invalid_argument);
+  CHECK_NOTHROW(tarmac::check_distinct({{"INPUT", dir / "in.avi"}, {"--truth", {}}},
+                                       {{"OUTPUT", dir / "out.avi"}, {"--csv", {}}, {"--sheet", dir / "out.png"}}));
+}
+
 TEST_CASE("atomic_file creates its temporary only when there is something to write") {
   const fs::path dir = fresh_folder("tarmac_test_files_d");
   {

@@ -107,6 +107,24 @@ class output_file {
   std::uint64_t end_ = 0;
 };
 
+// Fails before any work when an output would replace one of the inputs, or another output.
+// Inputs and outputs are (option or role, path); an empty path is skipped.
+inline void check_distinct(const std::vector<std::pair<std::string, std::filesystem::path>>& inputs,
+                           const std::vector<std::pair<std::string, std::filesystem::path>>& outputs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [role, out] = outputs[i];
+    if (out.empty()) continue;
+    for (const auto& [input_role, in] : inputs)
+      if (!in.empty() && fs::equivalent(in, out, ec))
+        throw invalid_argument(role + " " + out.string() + " is the " + input_role + " " + in.string() + ": it would be replaced");
+    for (std::size_t j = 0; j < i; ++j)
+      if (!outputs[j].second.empty() && fs::weakly_canonical(outputs[j].second, ec) == fs::weakly_canonical(out, ec))
+        throw invalid_argument(role + " and " + outputs[j].first + " are the same file " + out.string());
+  }
+}
+
 // An output that replaces `destination` only when complete. The temporary ("name.tmp-N.ext",
 // every extension kept last, since writers choose the format from it) is created at the first
 // write, so a run that stops before it has anything to write leaves nothing behind. commit()

@@ -7,18 +7,27 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
 
+#include "tarmac/core/files.hpp"
 #include "tarmac/image/roi.hpp"
 #include "tarmac/image/tensor.hpp"
 #include "tarmac/surface/cascade.hpp"
 #include "tarmac/surface/overlay.hpp"
+#include "tarmac/surface/taxonomy.hpp"
 #include "tarmac/video/detail/queue.hpp"
 #include "tarmac/video/source.hpp"
 #include "tarmac/video/writer.hpp"
@@ -144,6 +153,54 @@ annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& c
                            (first == s.end() ? std::string() : " (" + first->name + ": " + first->reason + ")"));
   }
   return summary;
+}
+
+// What an annotation reports per frame: the CSV rows tarmac-annotate --csv writes (index, source,
+// type, type probability, quality, quality probability) and how many frames got each type and
+// each type and quality ("asphalt good"; the type alone when it has no quality model).
+class annotation_log {
+ public:
+  void add(const frame& f, const surface::cascade_result& r) {
+    const std::string quality = r.quality ? surface::quality_label(r.quality_class) : "";
+    char probability[32];
+    std::snprintf(probability, sizeof probability, ",%.4f,", r.type_probability);
+    csv_ += std::to_string(f.index) + "," + csv_field(f.name) + "," + csv_field(r.type_class.label) + probability +
+            csv_field(quality) + "," + (r.quality ? std::to_string(r.quality_probability) : std::string()) + "\n";
+    ++frames_;
+    ++types_[r.type_class.label];
+    ++outcomes_[r.quality ? r.type_class.label + " " + quality : r.type_class.label];
+  }
+
+  const std::string& csv() const { return csv_; }
+  std::size_t frames() const { return frames_; }
+  const std::map<std::string, std::size_t>& type_frames() const { return types_; }
+  const std::map<std::string, std::size_t>& outcome_frames() const { return outcomes_; }
+
+ private:
+  static std::string csv_field(std::string s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    for (std::size_t i = 0; (i = s.find('"', i)) != std::string::npos; i += 2) s.insert(i, 1, '"');
+    return "\"" + s + "\"";
+  }
+
+  std::string csv_ = "index,source,type,type_probability,quality,quality_probability\n";
+  std::size_t frames_ = 0;
+  std::map<std::string, std::size_t> types_, outcomes_;
+};
+
+// Finishes an annotation's outputs together: every file (path, bytes; an empty path is skipped)
+// is complete on disk before any of them replaces what the user had, and the video goes first,
+// so a failure anywhere (a full disk) leaves every old file in place.
+inline void commit_outputs(avi_writer& video, const std::vector<std::pair<std::filesystem::path, std::string_view>>& files) {
+  std::deque<atomic_file> written;  // atomic_file does not move
+  for (const auto& [path, bytes] : files) {
+    if (path.empty()) continue;
+    written.emplace_back(path);
+    written.back().file().write(bytes);
+    written.back().close();
+  }
+  video.finish();
+  for (atomic_file& f : written) f.commit();
 }
 
 }  // namespace tarmac::video
