@@ -27,7 +27,7 @@ extension = Pybind11Extension(
     libraries=config["libraries"],
     # OpenCV's headers as system headers, as CMake takes them (they warn under C++20).
     extra_compile_args=[a for f in pkg_config("--cflags-only-I") for a in ("-isystem", f[2:])] + config["cxx_flags"] +
-    ["-DNDEBUG", f'-DTARMAC_VERSION="{version}"'],
+    ["-DNDEBUG", "-g0", f'-DTARMAC_VERSION="{version}"'],  # -g0: no debug info, as the release build
     cxx_std=20,
 )
 

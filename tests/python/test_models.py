@@ -2,6 +2,7 @@
 import csv
 import os
 import signal
+import threading
 
 import cv2
 import numpy as np
@@ -83,6 +84,21 @@ def test_annotate_matches_tarmac_annotate_frame_by_frame(drive, cascade, tmp_pat
         assert share == pytest.approx(sum(r["type"] == label for r in rows) / 40)
     assert sum(result.quality_frames.values()) == 40 and sum(result.type_shares.values()) == pytest.approx(1)
     assert str(result.output) == str(tmp_path / "drive.avi")
+
+
+def test_annotate_on_a_worker_thread(drive, cascade, tmp_path):
+    # As a fleet worker calls it: not on the main thread, with a progress callback.
+    out = {}
+
+    def work():
+        out["result"] = tarmac.annotate(cascade, drive["frames"], tmp_path / "t.avi", tmp_path / "t.csv",
+                                        progress=lambda done, total: out.setdefault("calls", []).append(done))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert out["result"].frames == 40 and out["calls"][-1] == 40
+    assert read_csv(tmp_path / "t.csv") == read_csv(drive["csv"])
 
 
 def test_annotate_a_damaged_sequence_skips_and_reports(drive, cascade, tmp_path):
