@@ -339,6 +339,10 @@ annotate_result annotate_py(cascade& c, const fs::path& input, const fs::path& o
       }
     }
     runner.join();
+    {
+      py::gil_scoped_acquire gil;  // a Ctrl-C in the last 50 ms still keeps the outputs unwritten
+      if (!interrupt && PyErr_CheckSignals() != 0) interrupt.emplace();
+    }
     if (!interrupt) {
       summary = done.get();  // rethrows the pipeline's or the callback's exception
       tarmac::video::commit_outputs(writer, {{csv.value_or(fs::path()), log.csv()}});
