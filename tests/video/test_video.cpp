@@ -10,6 +10,7 @@
 #include <random>
 #include <map>
 #include <set>
+#include <string>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
@@ -276,6 +277,66 @@ TEST_CASE("frame_source: a video that stops decoding early counts the frames it 
   REQUIRE(source.skipped().size() == 1);
   CHECK(source.skipped()[0].reason.find("decoding stopped at frame") != std::string::npos);
   CHECK(source.skipped_frames() == 30 - read);
+}
+
+TEST_CASE("annotation_log: tarmac-annotate's CSV rows, quoted where needed, and the frames of each label") {
+  surface::cascade_result bad_unpaved, asphalt;
+  bad_unpaved.type_class = {"unpaved", "unpaved"};
+  bad_unpaved.type_probability = 0.91236f;
+  bad_unpaved.quality = 1;
+  bad_unpaved.quality_class = {"02unpaved(Bad)", "unpaved (bad)"};
+  bad_unpaved.quality_probability = 0.75f;
+  asphalt.type_class = {"asphalt", "asphalt"};
+  asphalt.type_probability = 0.5f;  // no quality model: empty quality columns
+  video::annotation_log log;
+  log.add({.name = "000000.png", .index = 0}, bad_unpaved);
+  log.add({.name = "a, \"b\".png", .index = 1}, asphalt);
+  log.add({.name = "000002.png", .index = 2}, bad_unpaved);
+  CHECK(log.csv() ==
+        "index,source,type,type_probability,quality,quality_probability\n"
+        "0,000000.png,unpaved,0.9124,bad,0.750000\n"
+        "1,\"a, \"\"b\"\".png\",asphalt,0.5000,,\n"
+        "2,000002.png,unpaved,0.9124,bad,0.750000\n");
+  CHECK(log.frames() == 3);
+  CHECK(log.type_frames() == std::map<std::string, std::size_t>{{"asphalt", 1}, {"unpaved", 2}});
+  CHECK(log.outcome_frames() == std::map<std::string, std::size_t>{{"asphalt", 1}, {"unpaved bad", 2}});
+}
+
+TEST_CASE("commit_outputs: the video and every file, or on a failure none of them") {
+  temp_folder dir;
+  const fs::path avi = dir.path / "out.avi", csv = dir.path / "out.csv";
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto entries = [&] { return std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}); };
+  write(avi, "old video");
+  write(csv, "old csv");
+  {
+    video::avi_writer writer(avi, 15);
+    for (int n = 0; n < 3; ++n) writer.write(numbered(n));
+    video::commit_outputs(writer, {{csv, "new csv"}, {fs::path(), "no file"}});
+  }
+  CHECK(read(csv) == "new csv");
+  CHECK(read(avi).substr(0, 4) == "RIFF");
+  CHECK(entries() == 2);
+  // The video cannot be finished (its index is past a file-size limit the CSV is under): the
+  // CSV, complete on disk already, is not renamed either, and no temporary is left.
+  write(avi, "old video");
+  write(csv, "old csv");
+  {
+    video::avi_writer writer(avi, 15);
+    for (int n = 0; n < 60; ++n) {
+      cv::Mat f(240, 320, CV_8UC3);
+      cv::randu(f, 0, 255);
+      writer.write(f);
+    }
+    file_size_limit limit(64 * 1024);
+    CHECK_THROWS_WITH_AS(video::commit_outputs(writer, {{csv, "new csv"}}), doctest::Contains("file too large"), io_error);
+  }
+  CHECK(read(avi) == "old video");
+  CHECK(read(csv) == "old csv");
+  CHECK(entries() == 2);
 }
 
 TEST_CASE("overlay: a white panel top-left whose size follows the frame height, labels in RTK colours") {
