@@ -1,6 +1,6 @@
 # Thin wrapper over CMake presets. `make demo` runs the main job, `make test` the tests.
 PACKAGES := cmake make g++ pkg-config libxtensor-dev xtensor-dev libxsimd-dev libopencv-dev libopenblas-dev \
-            libbenchmark-dev doctest-dev clang libclang-rt-14-dev python3 python3-numpy python3-torch python3-opencv
+            libbenchmark-dev doctest-dev clang libclang-rt-14-dev python3 python3-numpy python3-torch python3-opencv python3-onnx
 BENCH_PACKAGES := python3 python3-dev python3-numpy cython3 python3-torch
 JOBS ?= $(shell nproc)
 DEMO := demo-output

@@ -20,6 +20,7 @@
 #include <tarmac/nn.hpp>
 #include <tarmac/surface/onnx.hpp>
 #include <tarmac/surface/synthetic.hpp>
+#include <tarmac/train/networks.hpp>
 
 #include "../rtk_sample.hpp"
 #include "../temp_folder.hpp"
@@ -280,4 +281,24 @@ TEST_CASE("onnx: export_onnx of a stored model (any model file) equals the compi
   surface::export_onnx(dir.path / "compiled.onnx", net, metadata(3));
   CHECK(read(dir.path / "stored.onnx") == read(dir.path / "compiled.onnx"));
   CHECK_THROWS_AS(nn::read_onnx(dir.path / "missing.onnx"), io_error);
+}
+
+TEST_CASE("onnx: train::with_architecture picks the compiled network an imported architecture describes, or names the closest") {
+  const std::vector<std::size_t> input{128, 128, 3};
+  const auto arch = nn::gap_net<4>::architecture();
+  const auto classes_of = []<class Net>() { return std::pair{Net::classes, Net::layer_count}; };
+  CHECK(train::with_architecture(input, arch, classes_of) == std::pair<std::size_t, std::size_t>{4, 11});
+  CHECK(train::with_architecture(input, nn::rtk_net<6>::architecture(), classes_of) == std::pair<std::size_t, std::size_t>{6, 13});
+  auto other = arch;
+  other[3].arguments[0] = 16;
+  CHECK_THROWS_WITH_AS(train::with_architecture(input, other, classes_of),
+                       "no compiled network has this architecture (closest, gap_net<4>: layer 3 is conv2d<16, 3> -> 64x64x32, "
+                       "expected conv2d<32, 3> -> 64x64x32)",
+                       invalid_argument);
+  CHECK_THROWS_WITH_AS(train::with_architecture({64, 64, 3}, arch, classes_of),
+                       "no compiled network has this architecture (closest, gap_net<4>: input is [64, 64, 3], the network takes [128, 128, 3])",
+                       invalid_argument);
+  other.back().output[2] = 7;
+  CHECK_THROWS_WITH_AS(train::with_architecture(input, other, classes_of),
+                       "a network with 7 outputs: the networks are compiled for 2 to 6 classes", invalid_argument);
 }
