@@ -268,6 +268,16 @@ TEST_CASE("onnx: damaged, truncated and hostile files are format_errors naming t
   std::string long_varint = good;
   long_varint.insert(long_varint.size(), "\x08" + std::string(11, '\x80'));
   CHECK(error_of(long_varint) == "ONNX file x.onnx: field 1 is a varint past 10 bytes or 64 bits");
+  // deep nesting where the schema has none (an unknown field, a subgraph attribute): skipped, never recursed into
+  protobuf::writer deep;
+  for (int level = 0; level < 2000; ++level) {
+    protobuf::writer outer;
+    outer.message(6, deep);
+    deep = outer;
+  }
+  protobuf::writer wrapped;
+  wrapped.message(99, deep);
+  CHECK_NOTHROW(nn::parse_onnx(good + wrapped.data(), "x: "));
   // a chain broken: a node that does not take the previous node's output
   CHECK(error_of(replaced(good, "\x0a\x06Relu_2", "\x0a\x06Relu_X")).find("node 3 'Conv_3' (Conv): does not take the previous node's output") !=
         std::string::npos);

@@ -350,7 +350,7 @@ inline std::pair<std::string, tensor> read_tensor(std::string_view bytes, const 
         if (packed.size() % 4) r.fail("float_data holds " + std::to_string(packed.size()) + " bytes, not whole floats");
         const std::size_t first = t.floats.size();
         t.floats.resize(first + packed.size() / 4);
-        std::memcpy(t.floats.data() + first, packed.data(), packed.size());
+        if (!packed.empty()) std::memcpy(t.floats.data() + first, packed.data(), packed.size());  // data() may be null
       }
     }
   }
