@@ -233,6 +233,12 @@ TEST_CASE("onnx: a layer without an ONNX operator is refused by name; an import 
   nn::rtk_net<2> rtk({.threads = 1});
   CHECK_THROWS_WITH_AS(nn::load_onnx_model(nn::onnx_model_of(gap), rtk, "f: "),
                        "f: architecture has 11 layers, the network has 13 (conv2d<32, 3> -> 128x128x32, ...)", format_error);
+  nn::onnx_model short_of = nn::onnx_model_of(gap);
+  short_of.tensors.pop_back();
+  CHECK_THROWS_WITH_AS(nn::load_onnx_model(short_of, gap, "f: "), "f: parameters end before parameter 7 (layer 10 biases) (truncated?)",
+                       format_error);
+  short_of.tensors.push_back({10, "biases", {2}, {1.0f}});
+  CHECK_THROWS_WITH_AS(nn::load_onnx_model(short_of, gap, "f: "), "f: layer 10 biases holds 1 values for its shape [2]", format_error);
 }
 
 TEST_CASE("onnx: damaged, truncated and hostile files are format_errors naming the file and the field or node") {

@@ -228,6 +228,28 @@ std::optional<std::string> difference_from(const std::vector<std::size_t>& input
   return std::nullopt;
 }
 
+// How `tensors` (entries with layer, name and shape) differ from net's parameters in order (the
+// first difference), or none when they are net's.
+template <class Net, class Tensors>
+std::optional<std::string> tensor_difference(Net& net, const Tensors& tensors) {
+  std::optional<std::string> problem;
+  std::size_t index = 0;
+  net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape, auto) {
+    const std::string what = "parameter " + std::to_string(index) + " (layer " + std::to_string(layer) + " " + name + ")";
+    if (problem) return;
+    if (index >= tensors.size()) {
+      problem = "parameters end before " + what + " (truncated?)";
+      return;
+    }
+    const auto& t = tensors[index++];
+    if (t.layer != layer || t.name != name || t.shape != shape)
+      problem = what + ": found layer " + std::to_string(t.layer) + " " + t.name + " " + shape_text(t.shape) + ", expected " + shape_text(shape);
+  });
+  if (!problem && index != tensors.size())
+    problem = std::to_string(tensors.size()) + " parameter tensors, the network has " + std::to_string(index);
+  return problem;
+}
+
 inline const std::vector<std::string_view>& reserved_keys() {
   static const std::vector<std::string_view> keys{"format", "version", "input", "architecture", "parameters", "payload"};
   return keys;
@@ -402,17 +424,7 @@ class parameter_file {
     if (const auto difference = detail::difference_from<Net>(input_, architecture_)) fail(*difference);
     // Every tensor in order with the network's shape (the constructor checked that each lies
     // inside the payload and is finite).
-    std::size_t index = 0;
-    net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape, auto) {
-      const std::string what = "parameter " + std::to_string(index) + " (layer " + std::to_string(layer) + " " + name + ")";
-      if (index >= tensors_.size()) fail("parameters end before " + what + " (truncated?)");
-      const tensor_entry& t = tensors_[index++];
-      if (t.layer != layer || t.name != name || t.shape != shape)
-        fail(what + ": found layer " + std::to_string(t.layer) + " " + t.name + " " + detail::shape_text(t.shape) + ", expected " +
-             detail::shape_text(shape));
-    });
-    if (index != tensors_.size())
-      fail(std::to_string(tensors_.size()) + " parameter tensors, the network has " + std::to_string(index));
+    if (const auto difference = detail::tensor_difference(net, tensors_)) fail(*difference);
   }
 
   template <class Net>

@@ -258,14 +258,19 @@ onnx_model onnx_model_of(Net& net, std::vector<std::pair<std::string, std::strin
   return m;
 }
 
-// Copies an imported model's parameters into net, whose input and architecture it must match
-// (format_error naming `where` and the first difference otherwise; net is then untouched).
+// Copies an imported model's parameters into net, whose input, architecture and parameter shapes
+// it must match (format_error naming `where` and the first difference otherwise; net is then untouched).
 template <class Net>
 void load_onnx_model(const onnx_model& m, Net& net, const std::string& where = "ONNX model: ") {
   if (const auto difference = detail::difference_from<Net>(m.input, m.architecture)) throw format_error(where + *difference);
+  if (const auto difference = detail::tensor_difference(net, m.tensors)) throw format_error(where + *difference);
+  for (const stored_tensor& t : m.tensors)
+    if (detail::element_count(t.shape, t.data.size()) != t.data.size())
+      throw format_error(where + "layer " + std::to_string(t.layer) + " " + t.name + " holds " + std::to_string(t.data.size()) +
+                         " values for its shape " + detail::shape_text(t.shape));
   std::size_t index = 0;
   net.for_each_parameter([&](std::size_t, const std::string&, const std::vector<std::size_t>&, auto values) {
-    const std::vector<float>& data = m.tensors.at(index++).data;
+    const std::vector<float>& data = m.tensors[index++].data;
     std::copy(data.begin(), data.end(), values.begin());
   });
 }
