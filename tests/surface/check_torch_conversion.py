@@ -76,6 +76,11 @@ for name, make in (("rtk", rtk_net), ("gap", gap_net)):
     if onnx:
         onnx.checker.check_model(onnx.load(exported), full_check=True)
         print(f"{name}: onnx checker accepts the exported file")
+    # ... and in again without --classes: the classes come from the export's metadata.
+    again = os.path.join(work, f"{name}-again.yml")
+    subprocess.run([tarmac_import, "--onnx", exported, "--out", again], check=True)
+    compare(f"{name}: PyTorch vs tarmac after export and import", tarmac_probabilities(again), expected)
+    assert "id: unpaved" in open(again, errors="replace").read(), "the classes did not come back"
     if cv2:
         dnn = cv2.dnn.readNetFromONNX(exported)
         dnn.setInput(images.permute(0, 3, 1, 2).contiguous().numpy())

@@ -151,6 +151,11 @@ void check_against_opencv(const std::string& name, std::uint64_t seed) {
   CHECK(read_meta->classes == meta.classes);
   CHECK(read_meta->roi.to_string() == meta.roi.to_string());
   CHECK(read_meta->notes == meta.notes);
+  REQUIRE(m.metadata.size() == 3);
+  CHECK(m.metadata[1].second.starts_with("NCHW float32 [N, 3, 128, 128], BGR, 8-bit values / 255, of the frame's ROI"));
+  std::string ids;
+  for (const auto& c : meta.classes) ids += (ids.empty() ? "" : ",") + c.id;
+  CHECK(m.metadata[2] == std::pair<std::string, std::string>{"classes", ids});
 }
 
 }  // namespace
