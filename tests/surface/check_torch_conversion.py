@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch RTK networks (rtk_net and gap_net), converted by tools/torch_to_tarmac.py (torch.onnx.export,
 then tarmac-import), give the same probabilities in tarmac as in PyTorch (|delta| < 1e-5) on the same
-images; tarmac-export writes the model back as ONNX, which onnx's checker accepts (when installed) and
-OpenCV's dnn runs to the same probabilities; a MatMul + Add graph (onnx.helper) imports as a dense
-layer; a model for another class count is refused. Exit 77 (skipped) without PyTorch.
+images; tarmac-export writes the model back as ONNX, which onnx's checker accepts (when installed),
+OpenCV's dnn runs to the same probabilities and ONNX Runtime (when installed, from PyPI) to tarmac's; a
+MatMul + Add graph (onnx.helper) imports as a dense layer; a model for another class count is refused.
+Exit 77 (skipped) without PyTorch.
 
 usage: check_torch_conversion.py PREDICT_RAW TARMAC_IMPORT TARMAC_EXPORT WORK_DIR
 """
@@ -38,6 +39,11 @@ try:
 except ImportError:
     cv2 = None
     print("OpenCV dnn: skipped (apt-get install python3-opencv)")
+try:
+    import onnxruntime
+except ImportError:
+    onnxruntime = None
+    print("ONNX Runtime: skipped (not installed: `make test` installs it from PyPI into build/pydeps)")
 
 
 def tarmac_probabilities(model):
@@ -79,12 +85,17 @@ for name, make in (("rtk", rtk_net), ("gap", gap_net)):
     # ... and in again without --classes: the classes come from the export's metadata.
     again = os.path.join(work, f"{name}-again.yml")
     subprocess.run([tarmac_import, "--onnx", exported, "--out", again], check=True)
-    compare(f"{name}: PyTorch vs tarmac after export and import", tarmac_probabilities(again), expected)
+    from_tarmac = tarmac_probabilities(again)
+    compare(f"{name}: PyTorch vs tarmac after export and import", from_tarmac, expected)
     assert "id: unpaved" in open(again, errors="replace").read(), "the classes did not come back"
     if cv2:
         dnn = cv2.dnn.readNetFromONNX(exported)
         dnn.setInput(images.permute(0, 3, 1, 2).contiguous().numpy())
         compare(f"{name}: PyTorch vs OpenCV dnn on tarmac's export", torch.from_numpy(dnn.forward()), expected)
+    if onnxruntime:
+        session = onnxruntime.InferenceSession(exported, providers=["CPUExecutionProvider"])
+        (got,) = session.run(None, {session.get_inputs()[0].name: images.permute(0, 3, 1, 2).contiguous().numpy()})
+        compare(f"{name}: tarmac vs ONNX Runtime on tarmac's export", torch.from_numpy(got), from_tarmac)
 
 # MatMul + Add (what a hand-written x @ W + b exports as) imports as dense, its weights [in][out];
 # the graph has no Softmax (it is optional).

@@ -2,7 +2,7 @@
 // tarmac's probabilities (real RTK frames and generated ones); exact round trips with the
 // classifier's metadata; refusals, as typed errors naming the field or node, of custom layers and
 // of damaged, truncated and hostile files. Exported files go to TARMAC_ONNX_EXPORTS, where
-// check_onnx_files.py runs onnx's checker on each.
+// check_onnx_files.py runs onnx's checker on each and check_onnx_runtime.py ONNX Runtime.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include <opencv2/dnn.hpp>
 #include <xtensor/xrandom.hpp>
 
+#include <tarmac/core/files.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/image/roi.hpp>
 #include <tarmac/image/tensor.hpp>
@@ -79,8 +80,10 @@ xt::xtensor<float, 4> frames(const image::roi_rule& roi) {
   return batch;
 }
 
-// OpenCV dnn's probabilities for NHWC images, given to it as the NCHW blob the ONNX graph takes.
-xt::xtensor<float, 2> opencv_probabilities(const fs::path& onnx, const xt::xtensor<float, 4>& images) {
+// OpenCV dnn's largest |probability - expected| for NHWC images, given to it as the NCHW blob the
+// ONNX graph takes. The blob and the expected probabilities are left beside the ONNX file, as raw
+// float32 (NAME.input.f32, NAME.tarmac.f32), for check_onnx_runtime.py to give ONNX Runtime.
+float opencv_delta(const fs::path& onnx, const xt::xtensor<float, 4>& images, const xt::xtensor<float, 2>& expected) {
   cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx.string());
   const int n = int(images.shape()[0]), h = int(images.shape()[1]), w = int(images.shape()[2]), c = int(images.shape()[3]);
   cv::Mat blob(std::vector<int>{n, c, h, w}, CV_32F);
@@ -89,12 +92,18 @@ xt::xtensor<float, 2> opencv_probabilities(const fs::path& onnx, const xt::xtens
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)
         for (int k = 0; k < c; ++k) to[((i * c + k) * h + y) * w + x] = images(i, y, x, k);
+  const auto save = [&](const char* extension, const float* values, std::size_t count) {
+    write_atomically(fs::path(onnx).replace_extension(extension),
+                     [&](output_file& file) { file.write(values, count * sizeof(float)); });
+  };
+  save(".input.f32", blob.ptr<float>(), blob.total());
+  save(".tarmac.f32", expected.data(), expected.size());
   net.setInput(blob);
   const cv::Mat out = net.forward();
-  REQUIRE(out.total() == std::size_t(n) * (out.total() / std::size_t(n)));
-  xt::xtensor<float, 2> p({std::size_t(n), out.total() / std::size_t(n)});
+  REQUIRE(out.total() == expected.size());
+  xt::xtensor<float, 2> p(expected.shape());
   std::copy_n(out.ptr<float>(), out.total(), p.data());
-  return p;
+  return xt::amax(xt::abs(p - expected))();
 }
 
 fs::path exports() {
@@ -135,9 +144,7 @@ void check_against_opencv(const std::string& name, std::uint64_t seed) {
   surface::export_onnx(path, net, meta);
   const auto images = frames(meta.roi);
   const auto expected = net.predict(images);
-  const auto got = opencv_probabilities(path, images);
-  REQUIRE(got.shape() == expected.shape());
-  const float delta = xt::amax(xt::abs(got - expected))();
+  const float delta = opencv_delta(path, images, expected);
   MESSAGE(name << ": " << images.shape()[0] << " frames, largest |tarmac - OpenCV dnn| = " << delta);
   CHECK(delta < 1e-5f);
   CHECK(xt::amax(expected)() > 0.9f);  // not flat: some frame is classified with confidence
@@ -222,8 +229,7 @@ TEST_CASE("onnx: a network of odd sizes (ceil-mode pooling, 5x5 kernels, dense a
   const fs::path path = exports() / "odd_net.onnx";
   nn::save_onnx(path, nn::onnx_model_of(net));
   xt::xtensor<float, 4> images = xt::random::rand<float>({5, 10, 14, 3}, 0.0f, 1.0f);
-  const auto got = opencv_probabilities(path, images);
-  CHECK(xt::amax(xt::abs(got - net.predict(images)))() < 1e-5f);
+  CHECK(opencv_delta(path, images, net.predict(images)) < 1e-5f);
   odd_net back({.threads = 1});
   nn::load_onnx_model(nn::read_onnx(path), back);
   CHECK(std::equal(back.parameters().begin(), back.parameters().end(), net.parameters().begin()));
