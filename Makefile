@@ -1,12 +1,12 @@
 # Thin wrapper over CMake presets. `make demo` runs the main job, `make test` the tests.
 PACKAGES := cmake make g++ pkg-config libxtensor-dev xtensor-dev libxsimd-dev libopencv-dev libopenblas-dev \
             libbenchmark-dev doctest-dev clang libclang-rt-14-dev python3 python3-numpy python3-torch python3-opencv \
-            python3-dev pybind11-dev python3-pybind11 python3-pytest python3-torchvision python3-setuptools python3-pip
+            python3-dev pybind11-dev python3-pybind11 python3-pytest python3-torchvision python3-setuptools python3-pip python3-onnx
 BENCH_PACKAGES := python3 python3-dev python3-numpy cython3 python3-torch python3-torchvision
 JOBS ?= $(shell nproc)
 DEMO := demo-output
 
-.PHONY: deps bench-deps release tools asan test bench demo accuracy gpu-check clean
+.PHONY: deps bench-deps release tools asan pydeps test bench demo accuracy gpu-check clean
 
 deps:
 	@.ci/install-packages $(PACKAGES)
@@ -29,7 +29,18 @@ asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 
-test: release asan
+# ONNX Runtime from PyPI (no Debian package), a second opinion for the ONNX tests, into build/pydeps
+# for /usr/bin/python3 (PEP 668 rules out a system-wide pip install). Only its CPU inference is used,
+# which needs nothing but numpy (1.32.0 runs on Debian's numpy 1.24): hence --no-deps. Without network
+# the install fails, this says so in a line, and those tests say skipped.
+ORT_VERSION := 1.32.0
+pydeps: deps
+	@test -d build/pydeps/onnxruntime-$(ORT_VERSION).dist-info || \
+	  /usr/bin/python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --timeout 15 --retries 1 \
+	    --upgrade --no-deps --target build/pydeps onnxruntime==$(ORT_VERSION) >/dev/null 2>&1 || \
+	  echo "onnxruntime $(ORT_VERSION) not installed (pip failed: no network?): the ONNX Runtime checks will be skipped"
+
+test: release asan pydeps
 	ctest --preset release -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 

@@ -1,30 +1,34 @@
 #!/usr/bin/env python3
-"""Convert a PyTorch RTK network (state_dict) into a tarmac model file.
+"""Convert a PyTorch RTK network (state_dict) into a tarmac model file, through ONNX.
 
 The PyTorch module is `rtk_net(classes)` below (the RTK layers; torch_reference.py times the same
-module). Its state_dict is saved with torch.save(net.state_dict(), "model.pt"); this script writes
-a tarmac model file (format version 2: a JSON header and the float32 values in binary, through
-tarmac_model.py; gzip-wrapped when the name ends in .gz) that tarmac::surface::load_model reads
-into tarmac::nn::rtk_net<classes>. The layouts are in docs/model-format.md:
+module) or `gap_net(classes)` (its global-average-pooling head); which one is read from the
+state_dict's keys. Its state_dict is saved with torch.save(net.state_dict(), "model.pt"). This
+script exports the module with torch.onnx.export (NCHW input, as tarmac's ONNX files take it) and
+runs `tarmac-import`, which maps the ONNX graph onto tarmac's compiled network and writes the model
+file (any name tarmac reads: .yml, .yaml or .json, optionally .gz). tarmac-import transposes the
+layouts (docs/model-format.md) and reorders the first dense layer's rows: torch flattens (c, h, w),
+tarmac (h, w, c).
 
-  conv2d   torch [out][in][kh][kw]   -> tarmac [kh][kw][in][out]
-  dense    torch [out][in]           -> tarmac [in][out]
-  first dense after flatten: torch flattens (c, h, w), tarmac (h, w, c); its rows are reordered.
+tarmac feeds the network BGR images scaled to [0, 1]. If the PyTorch model was trained on RGB
+input, pass --rgb and the first convolution's input channels are swapped.
 
-tarmac feeds the network BGR images scaled to [0, 1], NHWC. If the PyTorch model was trained on
-RGB input, pass --rgb and the first convolution's input channels are swapped.
-
-usage: torch_to_tarmac.py MODEL.pt OUT.json.gz --classes ID[:LABEL] ... [--rgb] [--roi F,OFFSET,MARGIN]
+usage: torch_to_tarmac.py MODEL.pt OUT --classes ID[:LABEL] ... [--rgb] [--roi RULE] [--onnx KEEP.onnx]
+                          [--tarmac-import PROGRAM]
 """
 import argparse
 import math
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tarmac_model  # noqa: E402
 
 INPUT = (128, 128, 3)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def rtk_net(classes):
@@ -34,6 +38,11 @@ def rtk_net(classes):
         nn.Conv2d(32, 32, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
         nn.Conv2d(32, 64, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
         nn.Flatten(), nn.Linear(16384, 128), nn.ReLU(), nn.Linear(128, classes))
+
+
+def gap_net(classes):
+    import torch.nn as nn
+    return nn.Sequential(*list(rtk_net(classes))[:9], nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, classes))
 
 
 def architecture(classes):
@@ -50,65 +59,78 @@ def architecture(classes):
     return [{"kind": k, "arguments": a, "output": o} for k, a, o in layers], (h, w, c)
 
 
-def convert(state, classes, rgb=False, roi=(0.5, -5, 50), notes="converted from PyTorch by tools/torch_to_tarmac.py"):
-    """Returns the model file as (header dict, [(layer, name, float32 numpy array)]) for tarmac_model.write."""
-    layers, (fh, fw, fc) = architecture(len(classes))
-    conv_keys, dense_keys = ["0", "3", "6"], ["10", "12"]
-    expected = {f"{k}.weight" for k in conv_keys + dense_keys} | {f"{k}.bias" for k in conv_keys + dense_keys}
-    if set(state) != expected:
-        raise ValueError(f"not an rtk_net state_dict: keys {sorted(state)}, expected {sorted(expected)}")
-    if state["12.weight"].shape[0] != len(classes):
-        raise ValueError(f"the model has {state['12.weight'].shape[0]} outputs but {len(classes)} classes were named")
-    tensors = []
-    layer_index = {"0": 0, "3": 3, "6": 6, "10": 10, "12": 12}
-    for key in conv_keys:
-        weight = state[f"{key}.weight"].detach().float()
-        if key == "0" and rgb:
-            weight = weight.flip(1)
-        tensors.append((layer_index[key], "weights", weight.permute(2, 3, 1, 0)))
-        tensors.append((layer_index[key], "biases", state[f"{key}.bias"].detach().float()))
-    first = state["10.weight"].detach().float()  # [128][c*h*w]
-    first = first.view(first.shape[0], fc, fh, fw).permute(2, 3, 1, 0).reshape(fh * fw * fc, first.shape[0])
-    tensors.append((10, "weights", first))
-    tensors.append((10, "biases", state["10.bias"].detach().float()))
-    tensors.append((12, "weights", state["12.weight"].detach().float().t()))
-    tensors.append((12, "biases", state["12.bias"].detach().float()))
-    header = {
-        "format": "tarmac-model", "layout": "NHWC", "channel_order": "BGR",
-        "resize": "bilinear", "scale": 1.0 / 255.0, "input": list(INPUT),
-        "roi": {"top_fraction": roi[0], "top_offset": roi[1], "bottom_margin": roi[2]},
-        "classes": [{"id": i, "label": label} for i, label in classes], "notes": notes,
-        "architecture": layers,
-    }
-    return header, [(layer, name, t.contiguous().numpy()) for layer, name, t in tensors]
+def module_for(state, classes):
+    """The module whose state_dict `state` is, with its parameters; ValueError naming what differs."""
+    for make in (rtk_net, gap_net):
+        net = make(len(classes))
+        if set(net.state_dict()) == set(state):
+            last = list(state)[-1]
+            if state[last].shape[0] != len(classes):
+                raise ValueError(f"the model has {state[last].shape[0]} outputs but {len(classes)} classes were named")
+            net.load_state_dict(state)
+            return net.eval()
+    raise ValueError(f"not an rtk_net or gap_net state_dict: keys {sorted(state)}")
+
+
+def tarmac_import_program(given):
+    for candidate in (given, shutil.which("tarmac-import"), os.path.join(ROOT, "build", "bin", "tarmac-import")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    sys.exit("torch_to_tarmac.py: error: tarmac-import not found (build it, or give --tarmac-import PROGRAM)")
+
+
+def old_roi(text):
+    """The earlier F,OFFSET,MARGIN form of --roi (top_fraction, top_offset, bottom_margin), or None."""
+    parts = text.split(",")
+    if len(parts) != 3 or ":" in text:
+        return None
+    try:
+        return {"top_fraction": float(parts[0]), "top_offset": int(parts[1]), "bottom_margin": int(parts[2])}
+    except ValueError:
+        return None
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="state_dict saved with torch.save(net.state_dict(), path)")
-    parser.add_argument("out", help="tarmac model file to write (.json or .json.gz)")
+    parser.add_argument("out", help="tarmac model file to write (.yml, .yaml, .json, optionally .gz)")
     parser.add_argument("--classes", nargs="+", required=True, help="class ids in output order, ID or ID:LABEL")
     parser.add_argument("--rgb", action="store_true", help="the PyTorch model was trained on RGB input")
-    parser.add_argument("--roi", default="0.5,-5,50", help="ROI rule: top_fraction,top_offset,bottom_margin")
+    parser.add_argument("--roi", default="rtk", help="ROI rule as tarmac-import takes it (rtk, full, TOP:BOTTOM[,LEFT:RIGHT]), "
+                        "or top_fraction,top_offset,bottom_margin (then OUT must end in .json or .json.gz)")
+    parser.add_argument("--onnx", help="keep the ONNX file torch.onnx.export wrote here")
+    parser.add_argument("--tarmac-import", help="the tarmac-import program (default: on PATH, else build/bin)")
     args = parser.parse_args()
-    if not (args.out.endswith(".json") or args.out.endswith(".json.gz")):
-        sys.exit("torch_to_tarmac.py: error: OUT must end in .json or .json.gz")
+    pixels_roi = old_roi(args.roi)
+    if pixels_roi and not (args.out.endswith(".json") or args.out.endswith(".json.gz")):
+        sys.exit("torch_to_tarmac.py: error: with --roi F,OFFSET,MARGIN, OUT must end in .json or .json.gz")
+    program = tarmac_import_program(args.tarmac_import)
     try:
         import torch
     except ImportError:
         sys.exit("torch_to_tarmac.py: error: PyTorch is not installed (Debian: apt-get install python3-torch)")
-    try:
-        roi = [float(v) for v in args.roi.split(",")]
-        roi = (roi[0], int(roi[1]), int(roi[2]))
-    except (ValueError, IndexError):
-        sys.exit(f"torch_to_tarmac.py: error: --roi must be F,OFFSET,MARGIN, got {args.roi!r}")
-    classes = [(c.split(":", 1)[0], c.split(":", 1)[-1]) for c in args.classes]
+    if any("," in c for c in args.classes):
+        sys.exit("torch_to_tarmac.py: error: a class id or label may not hold a comma")
     try:
         state = torch.load(args.model, map_location="cpu")
-        header, tensors = convert(state, classes, args.rgb, roi)
+        if args.rgb:
+            state["0.weight"] = state["0.weight"].flip(1)
+        net = module_for(state, args.classes)
     except (OSError, RuntimeError, ValueError, KeyError) as e:
         sys.exit(f"torch_to_tarmac.py: error: {args.model}: {e}")
-    tarmac_model.write(args.out, header, tensors)
+    with tempfile.TemporaryDirectory() as work:
+        onnx = args.onnx or os.path.join(work, "model.onnx")
+        with torch.no_grad():
+            torch.onnx.export(net, torch.zeros(1, INPUT[2], INPUT[0], INPUT[1]), onnx, input_names=["input"],
+                              output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13)
+        command = [program, "--onnx", onnx, "--out", args.out, "--classes", ",".join(args.classes),
+                   "--roi", "rtk" if pixels_roi else args.roi, "--notes", "converted from PyTorch by tools/torch_to_tarmac.py"]
+        if subprocess.run(command).returncode != 0:
+            sys.exit(f"torch_to_tarmac.py: error: {program} failed")
+    if pixels_roi:
+        header, tensors = tarmac_model.read(args.out)
+        header["roi"] = pixels_roi
+        tarmac_model.write(args.out, {k: v for k, v in header.items() if k not in ("version", "parameters", "payload")}, tensors)
 
 
 if __name__ == "__main__":

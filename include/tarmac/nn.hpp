@@ -12,5 +12,6 @@
 #include "tarmac/nn/loss.hpp"
 #include "tarmac/nn/metrics.hpp"
 #include "tarmac/nn/network.hpp"
+#include "tarmac/nn/onnx.hpp"
 #include "tarmac/nn/optimiser.hpp"
 #include "tarmac/nn/shape.hpp"

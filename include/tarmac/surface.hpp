@@ -2,6 +2,7 @@
 #include "tarmac/surface/cascade.hpp"
 #include "tarmac/surface/classifier.hpp"
 #include "tarmac/surface/model_file.hpp"
+#include "tarmac/surface/onnx.hpp"
 #include "tarmac/surface/overlay.hpp"
 #include "tarmac/surface/synthetic.hpp"
 #include "tarmac/surface/synthetic_set.hpp"

@@ -113,6 +113,14 @@ struct tensor_entry {
   std::size_t offset = 0;  // bytes from the start of the payload
 };
 
+// A parameter tensor with its values, as model files and ONNX files (nn/onnx.hpp) hold it.
+struct stored_tensor {
+  std::size_t layer = 0;
+  std::string name;  // "weights" or "biases"
+  std::vector<std::size_t> shape;
+  std::vector<float> data;
+};
+
 namespace detail {
 
 inline constexpr std::size_t payload_alignment = 64;
@@ -203,6 +211,43 @@ template <class Net>
 std::vector<std::size_t> compiled_input() {
   using shape = typename Net::input_shape;
   return {shape::height, shape::width, shape::channels};
+}
+
+// How an input and architecture differ from Net's (the first difference), or none when they match.
+template <class Net>
+std::optional<std::string> difference_from(const std::vector<std::size_t>& input, const std::vector<layer_spec>& architecture) {
+  if (input != compiled_input<Net>())
+    return "input is " + shape_text(input) + ", the network takes " + shape_text(compiled_input<Net>());
+  const auto compiled = Net::architecture();
+  if (architecture.size() != compiled.size())
+    return "architecture has " + std::to_string(architecture.size()) + " layers, the network has " + std::to_string(compiled.size()) +
+           " (" + compiled.front().to_string() + ", ...)";
+  for (std::size_t i = 0; i < compiled.size(); ++i)
+    if (!(architecture[i] == compiled[i]))
+      return "layer " + std::to_string(i) + " is " + architecture[i].to_string() + ", expected " + compiled[i].to_string();
+  return std::nullopt;
+}
+
+// How `tensors` (entries with layer, name and shape) differ from net's parameters in order (the
+// first difference), or none when they are net's.
+template <class Net, class Tensors>
+std::optional<std::string> tensor_difference(Net& net, const Tensors& tensors) {
+  std::optional<std::string> problem;
+  std::size_t index = 0;
+  net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape, auto) {
+    const std::string what = "parameter " + std::to_string(index) + " (layer " + std::to_string(layer) + " " + name + ")";
+    if (problem) return;
+    if (index >= tensors.size()) {
+      problem = "parameters end before " + what + " (truncated?)";
+      return;
+    }
+    const auto& t = tensors[index++];
+    if (t.layer != layer || t.name != name || t.shape != shape)
+      problem = what + ": found layer " + std::to_string(t.layer) + " " + t.name + " " + shape_text(t.shape) + ", expected " + shape_text(shape);
+  });
+  if (!problem && index != tensors.size())
+    problem = std::to_string(tensors.size()) + " parameter tensors, the network has " + std::to_string(index);
+  return problem;
 }
 
 inline const std::vector<std::string_view>& reserved_keys() {
@@ -376,29 +421,10 @@ class parameter_file {
 
   template <class Net>
   void check(Net& net) const {
-    if (input_ != detail::compiled_input<Net>())
-      fail("input is " + detail::shape_text(input_) + ", the network takes " + detail::shape_text(detail::compiled_input<Net>()));
-    // Architecture, layer by layer: the first difference is the error.
-    const auto compiled = Net::architecture();
-    if (architecture_.size() != compiled.size())
-      fail("architecture has " + std::to_string(architecture_.size()) + " layers, the network has " + std::to_string(compiled.size()) +
-           " (" + compiled.front().to_string() + ", ...)");
-    for (std::size_t i = 0; i < compiled.size(); ++i)
-      if (!(architecture_[i] == compiled[i]))
-        fail("layer " + std::to_string(i) + " is " + architecture_[i].to_string() + ", expected " + compiled[i].to_string());
+    if (const auto difference = detail::difference_from<Net>(input_, architecture_)) fail(*difference);
     // Every tensor in order with the network's shape (the constructor checked that each lies
     // inside the payload and is finite).
-    std::size_t index = 0;
-    net.for_each_parameter([&](std::size_t layer, const std::string& name, const std::vector<std::size_t>& shape, auto) {
-      const std::string what = "parameter " + std::to_string(index) + " (layer " + std::to_string(layer) + " " + name + ")";
-      if (index >= tensors_.size()) fail("parameters end before " + what + " (truncated?)");
-      const tensor_entry& t = tensors_[index++];
-      if (t.layer != layer || t.name != name || t.shape != shape)
-        fail(what + ": found layer " + std::to_string(t.layer) + " " + t.name + " " + detail::shape_text(t.shape) + ", expected " +
-             detail::shape_text(shape));
-    });
-    if (index != tensors_.size())
-      fail(std::to_string(tensors_.size()) + " parameter tensors, the network has " + std::to_string(index));
+    if (const auto difference = detail::tensor_difference(net, tensors_)) fail(*difference);
   }
 
   template <class Net>

@@ -31,13 +31,7 @@ struct model_metadata {
   std::string notes;  // free text: how it was trained
 };
 
-// A parameter tensor as a model file stores it.
-struct stored_tensor {
-  std::size_t layer = 0;
-  std::string name;  // "weights" or "biases"
-  std::vector<std::size_t> shape;
-  std::vector<float> data;
-};
+using nn::stored_tensor;
 
 // A model file read without a compiled network to hold it: for transfer learning between
 // networks that share some layers (transfer_parameters).
