@@ -1,7 +1,8 @@
 #pragma once
 // What the tests that write files share: a fresh folder removed with everything in it at the
-// end of the test, and class lists whose labels are their ids.
+// end of the test, a file written with given bytes, and class lists whose labels are their ids.
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <random>
 #include <string>
@@ -15,6 +16,10 @@ struct temp_folder {
   temp_folder() { std::filesystem::create_directories(path); }
   ~temp_folder() { std::filesystem::remove_all(path); }
 };
+
+inline void write_file(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary) << bytes;
+}
 
 inline std::vector<tarmac::class_info> named(std::initializer_list<const char*> ids) {
   std::vector<tarmac::class_info> out;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <tarmac/eval/cross_validation.hpp>
+#include "confusion_counts.hpp"
 
 using namespace tarmac;
 
@@ -26,12 +27,6 @@ std::vector<class_info> classes(std::size_t k) {
   std::vector<class_info> out;
   for (std::size_t c = 0; c < k; ++c) out.push_back({"c" + std::to_string(c), "class " + std::to_string(c)});
   return out;
-}
-
-nn::confusion_matrix matrix(std::size_t k, const std::vector<std::size_t>& counts) {
-  nn::confusion_matrix m(k);
-  for (std::size_t i = 0; i < counts.size(); ++i) m.add(i / k, i % k, counts[i]);
-  return m;
 }
 
 // 0 for a training item, 1 for a validation item, 2 for a test item of the plan.
@@ -152,9 +147,9 @@ TEST_CASE("best_possible: what duplicates filed under two classes leave; checked
 }
 
 TEST_CASE("summarise: pooled matrix and spreads over hand-made folds") {
-  std::vector<eval::fold_report> folds = {{0, matrix(2, {3, 1, 0, 2}), {}, 0, 0, 0},   // accuracy 5/6, recall 3/4 and 1
-                                          {1, matrix(2, {2, 0, 1, 1}), {}, 0, 0, 0},   // 3/4, recall 1 and 1/2
-                                          {2, matrix(2, {2, 0, 0, 0}), {}, 0, 0, 0}};  // 1, class 1 absent
+  std::vector<eval::fold_report> folds = {{0, confusion_from_counts(2, {3, 1, 0, 2}), {}, 0, 0, 0},   // accuracy 5/6, recall 3/4 and 1
+                                          {1, confusion_from_counts(2, {2, 0, 1, 1}), {}, 0, 0, 0},   // 3/4, recall 1 and 1/2
+                                          {2, confusion_from_counts(2, {2, 0, 0, 0}), {}, 0, 0, 0}};  // 1, class 1 absent
   const eval::cross_validation_report r = eval::summarise(classes(2), folds, {1, 0.9, 0.8});
   CHECK(r.pooled(0, 0) == 7);
   CHECK(r.pooled(0, 1) == 1);

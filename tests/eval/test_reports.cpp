@@ -8,6 +8,7 @@
 #include <tarmac/eval/cross_validation.hpp>
 #include <tarmac/eval/json.hpp>
 #include <tarmac/eval/text.hpp>
+#include "confusion_counts.hpp"
 
 using namespace tarmac;
 
@@ -15,17 +16,10 @@ namespace {
 
 std::vector<class_info> good_bad() { return {{"x", "good"}, {"y", "bad"}}; }
 
-// Counts given row by row (rows: true class).
-nn::confusion_matrix matrix(std::size_t k, const std::vector<std::size_t>& counts) {
-  nn::confusion_matrix m(k);
-  for (std::size_t i = 0; i < counts.size(); ++i) m.add(i / k, i % k, counts[i]);
-  return m;
-}
-
 // Two hand-made folds: 3 of 4 right ([[2, 1], [0, 1]]), then all 4 ([[1, 0], [0, 3]]).
 eval::cross_validation_report two_folds() {
-  std::vector<eval::fold_report> folds = {{0, matrix(2, {2, 1, 0, 1}), {}, 4, 6, 1.5},
-                                          {1, matrix(2, {1, 0, 0, 3}), {}, 2, 6, 0.25}};
+  std::vector<eval::fold_report> folds = {{0, confusion_from_counts(2, {2, 1, 0, 1}), {}, 4, 6, 1.5},
+                                          {1, confusion_from_counts(2, {1, 0, 0, 3}), {}, 2, 6, 0.25}};
   return eval::summarise(good_bad(), folds, {2, 0.9, 0.95});
 }
 
@@ -41,7 +35,7 @@ TEST_CASE("text: percentages, the confusion matrix and the per-class table, exac
   CHECK(eval::percent(0.0004) == "  0.0%");
   CHECK(eval::percent(std::numeric_limits<double>::quiet_NaN()) == "    -");
 
-  const nn::confusion_matrix m = matrix(2, {2, 1, 0, 1});
+  const nn::confusion_matrix m = confusion_from_counts(2, {2, 1, 0, 1});
   const std::string confusion = "Confusion matrix (rows: true class, columns: predicted)\n"
                                 "               good       bad\n"
                                 "     good         2         1\n"
@@ -57,12 +51,12 @@ TEST_CASE("text: percentages, the confusion matrix and the per-class table, exac
 
   // A label longer than 8 characters widens every column to that length + 1; undefined values are "-".
   const std::vector<class_info> long_label = {{"a", "asphalt (good)"}, {"b", "b"}};
-  CHECK(eval::confusion_text(long_label, matrix(2, {1, 0, 0, 0})) ==
+  CHECK(eval::confusion_text(long_label, confusion_from_counts(2, {1, 0, 0, 0})) ==
         "Confusion matrix (rows: true class, columns: predicted)\n"
         "                 asphalt (good)               b\n"
         " asphalt (good)               1               0\n"
         "              b               0               0\n");
-  CHECK(eval::per_class_text(long_label, matrix(2, {1, 0, 0, 0})) ==
+  CHECK(eval::per_class_text(long_label, confusion_from_counts(2, {1, 0, 0, 0})) ==
         "                 precision  recall     F1  support\n"
         " asphalt (good)     100.0%  100.0%  100.0%        1\n"
         "              b         -      -      -        0\n");
@@ -71,7 +65,7 @@ TEST_CASE("text: percentages, the confusion matrix and the per-class table, exac
 TEST_CASE("text: a cascade report, a fold line and a cross-validation summary") {
   const std::vector<class_info> types = {{"asphalt", "asphalt"}, {"paved", "paved"}};
   const std::vector<class_info> outcomes = {{"asphalt/good", "asphalt good"}, {"asphalt/bad", "asphalt bad"}, {"paved", "paved"}};
-  const eval::cascade_report c{outcomes, types, matrix(3, {1, 1, 0, 0, 1, 0, 0, 0, 2}), matrix(2, {3, 0, 0, 2}), {}, 1};
+  const eval::cascade_report c{outcomes, types, confusion_from_counts(3, {1, 1, 0, 0, 1, 0, 0, 0, 2}), confusion_from_counts(2, {3, 0, 0, 2}), {}, 1};
   CHECK(eval::to_text(c) == "Type: " + eval::metrics_text(types, c.types) +
                                 "Type and quality (rows: true, columns: the cascade's answer): " +
                                 eval::metrics_text(outcomes, c.outcomes));
@@ -93,19 +87,19 @@ TEST_CASE("text: a cascade report, a fold line and a cross-validation summary") 
 }
 
 TEST_CASE("json: a model report, exactly") {
-  const eval::report r{good_bad(), matrix(2, {2, 1, 0, 1}), {}, {}, 2};
+  const eval::report r{good_bad(), confusion_from_counts(2, {2, 1, 0, 1}), {}, {}, 2};
   CHECK(eval::to_json(r).dump() == "{" + fold_a_json + R"(, "images_per_second": 2})");
   // A class without items has no recall; a class never called has no precision: both null.
-  const eval::report empty_class{good_bad(), matrix(2, {3, 0, 0, 0}), {}, {}, 0};
+  const eval::report empty_class{good_bad(), confusion_from_counts(2, {3, 0, 0, 0}), {}, {}, 0};
   CHECK(eval::to_json(empty_class).dump() ==
         R"({"accuracy": 1, "balanced_accuracy": 1, "n": 3, "classes": ["x", "y"], "labels": ["good", "bad"], )"
         R"("confusion": [[3, 0], [0, 0]], "precision": [1, null], "recall": [1, null], "f1": [1, null], "images_per_second": null})");
-  CHECK_THROWS_AS(eval::metrics_json({{"x", "good"}}, matrix(2, {1, 0, 0, 1})), invalid_argument);
+  CHECK_THROWS_AS(eval::metrics_json({{"x", "good"}}, confusion_from_counts(2, {1, 0, 0, 1})), invalid_argument);
 }
 
 TEST_CASE("json: a cascade report nests the type's fields under \"type\"") {
   const std::vector<class_info> types = {{"x", "good"}, {"y", "bad"}};
-  const eval::cascade_report c{good_bad(), types, matrix(2, {2, 1, 0, 1}), matrix(2, {2, 1, 0, 1}), {}, 4};
+  const eval::cascade_report c{good_bad(), types, confusion_from_counts(2, {2, 1, 0, 1}), confusion_from_counts(2, {2, 1, 0, 1}), {}, 4};
   CHECK(eval::to_json(c).dump() == "{" + fold_a_json + ", \"type\": {" + fold_a_json + R"(}, "frames_per_second": 1})");
 }
 

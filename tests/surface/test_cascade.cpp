@@ -84,8 +84,6 @@ fs::path write_cascade(const fs::path& dir) {
   return dir / "cascade.yml";
 }
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
 }  // namespace
 
 TEST_CASE("taxonomy: RTK names, folder names and BGR colours in one table") {
@@ -131,19 +129,18 @@ TEST_CASE("drive truth: written and read back; damaged files and bad labels are 
   write_truth(path, rows);
   CHECK(read_truth(path) == rows);
 
-  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::binary) << text; };
-  write("frame,type,quality\r\n3,paved,regular\r\n\n");  // Windows line ends and a blank line
+  write_file(path, "frame,type,quality\r\n3,paved,regular\r\n\n");  // Windows line ends and a blank line
   CHECK(read_truth(path) == drive_truth{{3, {"paved", "regular"}}});
   for (const char* bad : {"frame,type\n", "", "frame,type,quality\nx,paved,good\n", "frame,type,quality\n2,,good\n",
                                  "frame,type,quality\n2,paved,good\n2,paved,bad\n"}) {
-    write(bad);
+    write_file(path, bad);
     CHECK_THROWS_AS(read_truth(path), format_error);
   }
-  write("frame,type,quality\n2,paved,good\n2,paved,bad\n");
+  write_file(path, "frame,type,quality\n2,paved,good\n2,paved,bad\n");
   CHECK_THROWS_WITH(read_truth(path), doctest::Contains("line 3 repeats frame 2"));
   CHECK_THROWS_AS(read_truth(dir.path / "missing.csv"), io_error);
 
-  write("old");
+  write_file(path, "old");
   CHECK_THROWS_WITH(write_truth(path, {{0, {"a,b", "good"}}}), doctest::Contains("frame 0 has a label with a comma"));
   CHECK_THROWS_AS(write_truth(path, {{0, {"", "good"}}}), invalid_argument);
   std::ifstream in(path);
@@ -349,13 +346,13 @@ TEST_CASE("cascade.yml: missing or mismatched model files and damaged cascade fi
   CHECK_THROWS_WITH_AS(surface::load_cascade(dir.path / "twice.yml"), doctest::Contains("two quality models for type 'asphalt'"),
                        format_error);
 
-  write(dir.path / "cut.yml", "%YAML:1.0\n---\nformat: tarmac-cascade\nversion: 1\ntype_model:\n   model: \"type.yml.gz\"\n   classes: [ asph");
+  write_file(dir.path / "cut.yml", "%YAML:1.0\n---\nformat: tarmac-cascade\nversion: 1\ntype_model:\n   model: \"type.yml.gz\"\n   classes: [ asph");
   CHECK_THROWS_WITH_AS(surface::read_cascade_file(dir.path / "cut.yml"), doctest::Contains("cascade file"), format_error);
   CHECK_THROWS_WITH_AS(surface::read_cascade_file(dir.path / "type.yml.gz"), doctest::Contains("not a tarmac cascade file"),
                        format_error);
-  write(dir.path / "v2.yml", "%YAML:1.0\n---\nformat: tarmac-cascade\nversion: 2\n");
+  write_file(dir.path / "v2.yml", "%YAML:1.0\n---\nformat: tarmac-cascade\nversion: 2\n");
   CHECK_THROWS_WITH_AS(surface::read_cascade_file(dir.path / "v2.yml"), doctest::Contains("version 1"), format_error);
-  write(dir.path / "nomodel.yml", "%YAML:1.0\n---\nformat: tarmac-cascade\nversion: 1\ntype_model:\n   classes: [ a, b ]\nquality_models: []\n");
+  write_file(dir.path / "nomodel.yml", "%YAML:1.0\n---\nformat: tarmac-cascade\nversion: 1\ntype_model:\n   classes: [ a, b ]\nquality_models: []\n");
   CHECK_THROWS_WITH_AS(surface::read_cascade_file(dir.path / "nomodel.yml"), doctest::Contains("type model names no 'model'"),
                        format_error);
 }

@@ -19,7 +19,7 @@ using namespace tarmac;
 
 namespace {
 
-using small_net = nn::network<nn::input<8, 8, 3>, nn::conv2d<4, 3>, nn::maxpool2d<2>, nn::relu, nn::flatten, nn::dense<5>, nn::relu,
+using compat_net = nn::network<nn::input<8, 8, 3>, nn::conv2d<4, 3>, nn::maxpool2d<2>, nn::relu, nn::flatten, nn::dense<5>, nn::relu,
                               nn::dense<4>>;
 
 bool all_numbers(const text_node& n) {
@@ -94,13 +94,13 @@ void check_same(const cv::FileNode& node, const text_node& n, const std::string&
 TEST_CASE("model file headers are FileStorage's bytes, and FileStorage reads every value of them") {
   const fs::path dir = fs::temp_directory_path() / ("tarmac-header-compat-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
-  small_net net({.threads = 1, .init = nn::init_scheme::he, .seed = 3});
+  compat_net net({.threads = 1, .init = nn::init_scheme::he, .seed = 3});
   const surface::model_metadata meta{{{"01asphalt", "asphalt (good)"}, {"b", "it's \"b\""}, {"c", "ünï"}, {"d", "v1.2"}},
                                      image::roi_rule::parse("0.55:0.95,0.1:0.8"), "notes: with \\ and\nlines"};
   for (const char* name : {"m.yml", "m.json"}) {
     CAPTURE(name);
     surface::save_model(dir / name, net, meta);
-    const std::string file = detail::read_whole_file(dir / name, "test");
+    const std::string file = tarmac::detail::read_whole_file(dir / name, "test");
     const std::string header = file.substr(0, file.find('\0'));
     const text_node tree = parse_text(header, "");
     const text_format format = nn::header_format(dir / name);
@@ -117,7 +117,7 @@ TEST_CASE("model file headers are FileStorage's bytes, and FileStorage reads eve
   // cascade.yml alike.
   surface::write_cascade_file(dir / "cascade.yml", {{"", "type.yml.gz", {"asphalt", "paved"}},
                                                     {{"asphalt", "/abs/q.json", {"01asphalt(Good)", "02asphalt(Bad)"}}}});
-  const std::string cascade = detail::read_whole_file(dir / "cascade.yml", "test");
+  const std::string cascade = tarmac::detail::read_whole_file(dir / "cascade.yml", "test");
   CHECK(file_storage_text(parse_text(cascade, ""), text_format::yaml) == cascade);
   // Long lists wrap where FileStorage wraps them, at every depth.
   text_node tree;

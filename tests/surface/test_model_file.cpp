@@ -37,8 +37,6 @@ std::string read(const fs::path& p) {
   return s.str();
 }
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   const std::size_t at = text.find(from);
   REQUIRE_MESSAGE(at != std::string::npos, from);
@@ -137,11 +135,11 @@ TEST_CASE("a file of another architecture, class count or version is a format_er
   CHECK(load_error(dir.path / "m.yml", two).find("layer 6 is dense<3> -> 1x1x3, expected dense<2> -> 1x1x2") !=
         std::string::npos);
   const std::string file = read(dir.path / "m.yml");
-  write(dir.path / "v3.yml", edit_header(file, "version: 2", "version: 3"));
+  write_file(dir.path / "v3.yml", edit_header(file, "version: 2", "version: 3"));
   CHECK(load_error(dir.path / "v3.yml", net).ends_with("format version 3, this build reads versions 1 to 2"));
-  write(dir.path / "input.yml", edit_header(file, "input: [ 8, 8, 3 ]", "input: [ 9, 8, 3 ]"));
+  write_file(dir.path / "input.yml", edit_header(file, "input: [ 8, 8, 3 ]", "input: [ 9, 8, 3 ]"));
   CHECK(load_error(dir.path / "input.yml", net).ends_with("input is [9, 8, 3], the network takes [8, 8, 3]"));
-  write(dir.path / "other.yml", "%YAML:1.0\n---\nanswer: 42\n");
+  write_file(dir.path / "other.yml", "%YAML:1.0\n---\nanswer: 42\n");
   CHECK(load_error(dir.path / "other.yml", net).ends_with("not a tarmac model file ('format: tarmac-model' is missing)"));
 }
 
@@ -155,7 +153,7 @@ TEST_CASE("truncated, corrupt and missing files give typed errors, never a crash
     for (const double keep : {0.0, 0.1, 0.5, 0.9, 0.999}) {
       CAPTURE(keep);
       const fs::path cut = dir.path / (std::string("cut-") + name);
-      write(cut, bytes.substr(0, std::size_t(double(bytes.size()) * keep)));
+      write_file(cut, bytes.substr(0, std::size_t(double(bytes.size()) * keep)));
       // Either a format_error naming the file, or (a cut that lost only closing brackets, which
       // OpenCV's parser tolerates) exactly the saved parameters.
       small_net fresh({.threads = 1, .seed = 5});
@@ -167,7 +165,7 @@ TEST_CASE("truncated, corrupt and missing files give typed errors, never a crash
     }
     std::string flipped = bytes;
     for (std::size_t i = 7; i < flipped.size(); i += 97) flipped[i] = char(flipped[i] ^ 0x5a);
-    write(dir.path / (std::string("flip-") + name), flipped);
+    write_file(dir.path / (std::string("flip-") + name), flipped);
     CHECK(load_error(dir.path / (std::string("flip-") + name), net).starts_with("model file"));
   }
   // Inputs that made OpenCV's YAML parser loop forever or that broke an earlier checker (found by
@@ -186,7 +184,7 @@ TEST_CASE("truncated, corrupt and missing files give typed errors, never a crash
 TEST_CASE("a failed save leaves the existing file as it was") {
   temp_folder dir;
   small_net net({.threads = 1});
-  write(dir.path / "m.yml", "previous");
+  write_file(dir.path / "m.yml", "previous");
   auto meta = metadata();
   meta.classes.pop_back();
   CHECK_THROWS_AS(surface::save_model(dir.path / "m.yml", net, meta), invalid_argument);
@@ -209,7 +207,7 @@ TEST_CASE("a save that runs out of space keeps the existing model and says why")
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
   small_filesystem disk(8);
   if (!disk.mounted) return;
-  write(disk.path / "m.yml", "the user's model");
+  write_file(disk.path / "m.yml", "the user's model");
   CHECK_THROWS_WITH_AS(surface::save_model(disk.path / "m.yml", net, metadata()), doctest::Contains("disk full"), io_error);
   CHECK(read(disk.path / "m.yml") == "the user's model");
 }
@@ -220,7 +218,7 @@ TEST_CASE("documented keys are honoured or refused: scale, resize, class ids, an
   surface::save_model(dir.path / "m.yml", net, metadata());
   const std::string file = read(dir.path / "m.yml");
   auto edited = [&](const std::string& from, const std::string& to) {
-    write(dir.path / "edited.yml", edit_header(file, from, to));
+    write_file(dir.path / "edited.yml", edit_header(file, from, to));
     return load_error(dir.path / "edited.yml", net);
   };
   CHECK(edited("scale: 3.9215686274509803e-03", "scale: 1.").ends_with("scale is 1.000000; this build scales 8-bit pixels by 1/255 (0.00392157) only"));
@@ -251,7 +249,7 @@ TEST_CASE("the ROI's fractions round-trip; files written before them load as the
     REQUIRE(at != std::string::npos);
     text.erase(at, text.find('\n', at) - at + 1);
   }
-  write(dir.path / "old.yml", text);
+  write_file(dir.path / "old.yml", text);
   CHECK(surface::load_model(dir.path / "old.yml", loaded).roi == image::roi_rule::rtk());
 }
 
@@ -280,7 +278,7 @@ TEST_CASE("transfer_parameters copies the layers two networks share from the inp
   using wider_input = network<input<9, 8, 3>, conv2d<4, 3>, maxpool2d<2>, relu, flatten, dense<5>, relu, dense<3>>;
   wider_input wide({.threads = 1});
   CHECK_THROWS_WITH_AS(surface::transfer_parameters(stored, wide), doctest::Contains("input is [8, 8, 3]"), invalid_argument);
-  write(dir.path / "junk.yml", "%YAML:1.0\n---\nformat: tarmac-model\n");
+  write_file(dir.path / "junk.yml", "%YAML:1.0\n---\nformat: tarmac-model\n");
   CHECK_THROWS_AS(surface::read_stored_model(dir.path / "junk.yml"), format_error);
   CHECK_THROWS_AS(surface::read_stored_model(dir.path / "missing.yml"), io_error);
 }
@@ -310,11 +308,11 @@ TEST_CASE("version-1 files (decimal values in the text) still load, and save aga
   // What version 1 checked stays checked: the value count of each tensor, finite values.
   small_net net({.threads = 1});
   const std::size_t data = text.rfind("data: [ ") + 8;
-  write(dir.path / "extra.yml", std::string(text).insert(data, "1.5, "));
+  write_file(dir.path / "extra.yml", std::string(text).insert(data, "1.5, "));
   CHECK(load_error(dir.path / "extra.yml", net).ends_with("parameter 5 has 4 values, expected 3 for its shape [3]"));
-  write(dir.path / "nan.yml", std::string(text).replace(data, text.find(',', data) - data, ".nan"));
+  write_file(dir.path / "nan.yml", std::string(text).replace(data, text.find(',', data) - data, ".nan"));
   CHECK(load_error(dir.path / "nan.yml", net).ends_with("parameter 5 value 0 is not finite"));
-  write(dir.path / "nul.yml", text + std::string(64, '\0'));
+  write_file(dir.path / "nul.yml", text + std::string(64, '\0'));
   CHECK(load_error(dir.path / "nul.yml", net).find("a version-1 file has no binary part") != std::string::npos);
 }
 
@@ -331,7 +329,7 @@ TEST_CASE("a damaged payload, or a header that places tensors outside it, is a f
     const std::string prefix = "model file " + bad.string() + ": ";
     small_net net({.threads = 1, .seed = 8});
     auto error = [&](const std::string& bytes) {
-      write(bad, bytes);
+      write_file(bad, bytes);
       const std::string e = load_error(bad, net);
       CHECK(e.starts_with(prefix));
       CHECK_THROWS_AS(surface::read_stored_model(bad), format_error);
@@ -383,7 +381,7 @@ TEST_CASE("a damaged payload, or a header that places tensors outside it, is a f
     // The same payload edit with a finite value loads: the checks above are what refused the others.
     std::string payload = parts.payload;
     payload.replace(payload.size() - 8, 4, float_bytes(0.25f));
-    write(bad, with_payload(file, payload));
+    write_file(bad, with_payload(file, payload));
     surface::load_model(bad, net);
     CHECK(net.biases<6>()[1] == 0.25f);
   }

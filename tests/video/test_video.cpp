@@ -29,8 +29,6 @@ namespace {
 // A frame whose colour encodes n, so order and identity can be read back.
 cv::Mat numbered(int n, cv::Size size = {64, 48}) { return cv::Mat(size, CV_8UC3, cv::Scalar(10 * n % 250, 50, 100)); }
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
 std::vector<std::string> names(video::frame_source& source) {
   std::vector<std::string> out;
   while (auto f = source.next()) out.push_back(f->name);
@@ -65,8 +63,8 @@ TEST_CASE("frame_source: a folder in natural order, unreadable images skipped, o
   temp_folder dir;
   for (int n : {1, 2, 10}) cv::imwrite((dir.path / (std::to_string(n) + ".png")).string(), numbered(n));
   cv::imwrite((dir.path / "3.png").string(), numbered(3, {32, 24}));
-  write(dir.path / "5.png", "not a png");
-  write(dir.path / "notes.txt", "ignored");
+  write_file(dir.path / "5.png", "not a png");
+  write_file(dir.path / "notes.txt", "ignored");
   video::frame_source source(dir.path.string());
   CHECK(source.source_kind() == video::frame_source::kind::folder);
   CHECK(source.count() == 5);
@@ -147,12 +145,12 @@ TEST_CASE("frame_source: videos, and missing or unreadable inputs are io_error")
   CHECK(source.count() == 7);
   CHECK(names(source).size() == 7);
   CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "missing.avi").string()), doctest::Contains("does not exist"), io_error);
-  write(dir.path / "junk.avi", "this is not a video");
+  write_file(dir.path / "junk.avi", "this is not a video");
   CHECK_THROWS_AS(video::frame_source((dir.path / "junk.avi").string()), io_error);
   fs::create_directories(dir.path / "empty");
   CHECK_THROWS_WITH_AS(video::frame_source((dir.path / "empty").string()), doctest::Contains("no image files"), io_error);
   fs::create_directories(dir.path / "bad");
-  write(dir.path / "bad" / "1.png", "x");
+  write_file(dir.path / "bad" / "1.png", "x");
   video::frame_source bad((dir.path / "bad").string());
   CHECK_THROWS_WITH_AS(bad.next(), doctest::Contains("none of its 1 images could be used"), io_error);
 }
@@ -160,7 +158,7 @@ TEST_CASE("frame_source: videos, and missing or unreadable inputs are io_error")
 TEST_CASE("avi_writer: nothing under the final name until finish(); bad outputs fail at once") {
   temp_folder dir;
   const fs::path out = dir.path / "out.avi";
-  write(out, "the user's previous video");
+  write_file(out, "the user's previous video");
   {
     video::avi_writer writer(out, 15);
     CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);  // no temporary yet
@@ -238,7 +236,7 @@ TEST_CASE("avi_writer: a failed write (full disk, size limit) keeps the old vide
   };
   {
     temp_folder dir;
-    write(dir.path / "out.avi", "old");
+    write_file(dir.path / "out.avi", "old");
     {
       file_size_limit limit(256 * 1024);
       CHECK_THROWS_WITH_AS(fill(dir.path / "out.avi"), doctest::Contains("file too large"), io_error);
@@ -249,7 +247,7 @@ TEST_CASE("avi_writer: a failed write (full disk, size limit) keeps the old vide
   }
   small_filesystem disk(512);
   if (!disk.mounted) return;
-  write(disk.path / "out.avi", "old");
+  write_file(disk.path / "out.avi", "old");
   CHECK_THROWS_WITH_AS(fill(disk.path / "out.avi"), doctest::Contains("disk full"), io_error);
   std::ifstream old(disk.path / "out.avi");
   CHECK(std::string(std::istreambuf_iterator<char>(old), {}) == "old");
@@ -374,7 +372,7 @@ TEST_CASE("annotate: every readable frame classified, drawn and written in order
     f.setTo(cv::Scalar(n % 3 == 0 ? 255 : 0, 0, 0));  // blue 255 -> class 1 (paved)
     cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), f);
   }
-  write(dir.path / "007.png", "broken");
+  write_file(dir.path / "007.png", "broken");
   coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
   surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
   video::frame_source source(dir.path.string());
@@ -461,7 +459,7 @@ std::set<std::string> listing(const fs::path& folder) {
 TEST_CASE("annotate: a stop request ends reading; the old video stays byte for byte, no temporary is left") {
   temp_folder dir;
   for (int n = 0; n < 6; ++n) cv::imwrite((dir.path / cv::format("%03d.png", n)).string(), numbered(n));
-  write(dir.path / "out.avi", "the user's previous video");
+  write_file(dir.path / "out.avi", "the user's previous video");
   coded_model type{{{"asphalt", "asphalt"}, {"paved", "paved"}}};
   surface::basic_cascade<coded_model> cascade(type, {std::nullopt, std::nullopt});
   const auto before = listing(dir.path);
