@@ -308,8 +308,8 @@ TEST_CASE("commit_outputs: the video and every file, or on a failure none of the
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
   auto entries = [&] { return std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}); };
-  write(avi, "old video");
-  write(csv, "old csv");
+  write_file(avi, "old video");
+  write_file(csv, "old csv");
   {
     video::avi_writer writer(avi, 15);
     for (int n = 0; n < 3; ++n) writer.write(numbered(n));
@@ -320,8 +320,8 @@ TEST_CASE("commit_outputs: the video and every file, or on a failure none of the
   CHECK(entries() == 2);
   // The video cannot be finished (its index is past a file-size limit the CSV is under): the
   // CSV, complete on disk already, is not renamed either, and no temporary is left.
-  write(avi, "old video");
-  write(csv, "old csv");
+  write_file(avi, "old video");
+  write_file(csv, "old csv");
   {
     video::avi_writer writer(avi, 15);
     for (int n = 0; n < 60; ++n) {
