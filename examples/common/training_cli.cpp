@@ -83,7 +83,7 @@ std::vector<train::parameter_range> start_from(const settings& s, const std::vec
 }
 
 template <class Net>
-result train_network(const settings& s, const std::vector<class_info>& classes, const std::vector<data::sample>& samples,
+train::result train_network(const settings& s, const std::vector<class_info>& classes, const std::vector<data::sample>& samples,
                      const data::split_indices& split, const std::vector<std::size_t>& test) {
   Net net({.threads = s.threads, .init = s.init, .seed = s.seed});
   train::options options = trainer_options(s);
@@ -119,7 +119,7 @@ result train_network(const settings& s, const std::vector<class_info>& classes, 
     if (!s.plot.empty()) train::write_learning_curves(s.plot, records);
   };
   if (!s.out.empty()) trainer.on.checkpoint = [&](const train::epoch_record&, Net& best) { surface::save_model(s.out, best, meta); };
-  result r = trainer.fit(samples, split, test);
+  train::result r = trainer.fit(samples, split, test);
   end_bar();
   if (r.stopped_early && !s.quiet)
     std::printf("Early stop: validation %s has not improved for %zu epochs\n",
@@ -212,7 +212,7 @@ train::options trainer_options(const settings& s) {
   return o;
 }
 
-result train_classifier(const settings& s, const std::vector<class_info>& classes,
+train::result train_classifier(const settings& s, const std::vector<class_info>& classes,
                         const std::vector<data::sample>& samples, const data::split_indices& split,
                         const std::vector<std::size_t>& test) {
   train::training_counts(classes, samples, split.train);
@@ -221,8 +221,8 @@ result train_classifier(const settings& s, const std::vector<class_info>& classe
   });
 }
 
-labelled_data open_dataset(const fs::path& root) {
-  labelled_data d(root);
+train::labelled_set open_dataset(const fs::path& root) {
+  train::labelled_set d(root);
   const auto& samples = d.set.samples();
   if (d.set.classes().size() > train::max_classes)
     throw invalid_argument(root.string() + " has " + std::to_string(d.set.classes().size()) +
@@ -242,7 +242,7 @@ labelled_data open_dataset(const fs::path& root) {
   return d;
 }
 
-data::split_indices training_split(const settings& s, const labelled_data& d) {
+data::split_indices training_split(const settings& s, const train::labelled_set& d) {
   check_init_from(s, d.set.classes());
   return train::training_split(d, s.validation, s.seed);
 }

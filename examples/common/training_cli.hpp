@@ -44,10 +44,6 @@ struct settings {
   bool quiet = false;  // no per-epoch lines (cross-validation prints its own)
 };
 
-using result = train::result;
-using prediction = train::prediction;
-using labelled_data = train::labelled_set;
-
 // Adds the training flags (--epochs, --lr, --augment, ... and --seed) to a tool's parser.
 void add_options(cli::parser& args);
 
@@ -62,17 +58,17 @@ train::options trainer_options(const settings& s);
 // the best checkpoint to s.out and the log and curves after every epoch (each when named).
 // When test items are given the result scores the best parameters on them. A run in which no
 // epoch finished is an error.
-result train_classifier(const settings& s, const std::vector<class_info>& classes,
+train::result train_classifier(const settings& s, const std::vector<class_info>& classes,
                         const std::vector<data::sample>& samples, const data::split_indices& split,
                         const std::vector<std::size_t>& test = {});
 
 // A folder-per-class data set the trainers can train on (2 to 6 classes), with the groups of
 // byte-identical files in it. Skipped files and files filed under two classes go to stderr.
-labelled_data open_dataset(const fs::path& root);
+train::labelled_set open_dataset(const fs::path& root);
 
 // s's stratified training / validation split of d, identical files on one side; invalid_argument
 // when a class is left without training images or --init-from has other classes.
-data::split_indices training_split(const settings& s, const labelled_data& d);
+data::split_indices training_split(const settings& s, const train::labelled_set& d);
 
 inline void print_confusion(const std::vector<class_info>& classes, const nn::confusion_matrix& m) {
   std::fputs(train::confusion_text(classes, m).c_str(), stdout);

@@ -79,7 +79,7 @@ int evaluate_cascade(const fs::path& cascade_path, const fs::path& root, bool js
 int cross_validate(std::size_t folds, tarmac::training::settings s, const fs::path& data, bool json, const fs::path& confused) {
   s.data = data;
   s.quiet = true;
-  const tarmac::training::labelled_data labelled = tarmac::training::open_dataset(data);
+  const tarmac::train::labelled_set labelled = tarmac::training::open_dataset(data);
   const auto& classes = labelled.set.classes();
   const auto& samples = labelled.set.samples();
   const auto plans = eval::plan_folds(samples, classes, labelled.identical, {folds, s.validation, s.seed});
@@ -92,7 +92,7 @@ int cross_validate(std::size_t folds, tarmac::training::settings s, const fs::pa
                 s.validation, s.select.c_str(), static_cast<unsigned long long>(s.seed));
   std::fflush(stdout);
   const auto train = [&](const eval::fold_plan& plan) {
-    const tarmac::training::result r = tarmac::training::train_classifier(s, classes, samples, plan.split, plan.test);
+    const tarmac::train::result r = tarmac::training::train_classifier(s, classes, samples, plan.split, plan.test);
     if (r.interrupted) throw tarmac::error("stopped during fold " + std::to_string(plan.index + 1) + ": no figures are reported");
     eval::fold_outcome out{{}, r.best.epoch, r.epochs_run};
     for (const auto& p : r.test_predictions) out.predictions.push_back({p.sample, samples[p.sample].label, p.predicted, p.probability});

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     if (!s.plot.empty()) tarmac::cli::check_image_output(s.plot, "--plot");
     tarmac::cli::check_distinct({}, {{"--out", s.out}, {"--log", s.log}, {"--plot", s.plot}});
 
-    const tarmac::training::labelled_data data = tarmac::training::open_dataset(s.data);
+    const tarmac::train::labelled_set data = tarmac::training::open_dataset(s.data);
     const tarmac::data::folder_dataset& dataset = data.set;
     const auto counts = dataset.counts();
     std::printf("%s: %zu images in %zu classes (", s.data.c_str(), dataset.samples().size(), counts.size());
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
 
     const auto start = std::chrono::steady_clock::now();
     const auto split = tarmac::training::training_split(s, data);
-    const tarmac::training::result r = tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split);
+    const tarmac::train::result r = tarmac::training::train_classifier(s, dataset.classes(), dataset.samples(), split);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (r.interrupted) std::printf("Stopped: kept the best checkpoint of the %zu complete epochs\n", r.epochs_run);
     if (split.validation.empty())

@@ -32,6 +32,13 @@ TEST_CASE("log_csv: a header and a row per epoch, written atomically by write_lo
   CHECK(text.str() == expected);
 }
 
+TEST_CASE("label_column_width: the longest label and a space, at least 9") {
+  CHECK(train::label_column_width({}) == 9);
+  CHECK(train::label_column_width({{"a", "short"}, {"b", "eight ch"}}) == 9);
+  CHECK(train::label_column_width({{"a", "nine char"}, {"b", "x"}}) == 10);
+  CHECK(train::label_column_width({{"a", "x"}, {"b", "a longer label"}}) == 15);
+}
+
 TEST_CASE("confusion_text: a title, then one row per true class, columns as wide as the longest label") {
   tarmac::nn::confusion_matrix m(2);
   m.add(0, 0, 12);

@@ -24,12 +24,6 @@ std::string format(const char* pattern, Args... args) {
   return out;
 }
 
-// The width of a label column: the longest label and a space, at least 9.
-inline int label_width(const std::vector<class_info>& classes) {
-  std::size_t width = 9;
-  for (const auto& c : classes) width = std::max(width, c.label.size() + 1);
-  return int(width);
-}
 
 }  // namespace detail
 
@@ -41,7 +35,7 @@ using train::confusion_text;
 
 // Precision, recall, F1 and support of each class.
 inline std::string per_class_text(const std::vector<class_info>& classes, const nn::confusion_matrix& m) {
-  const int width = detail::label_width(classes);
+  const int width = train::label_column_width(classes);
   std::string out = detail::format("%*s  precision  recall     F1  support\n", width, "");
   for (std::size_t c = 0; c < m.classes(); ++c)
     out += detail::format("%*s     %s  %s  %s  %7zu\n", width, classes.at(c).label.c_str(), percent(m.precision(c)).c_str(),

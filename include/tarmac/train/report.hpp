@@ -82,13 +82,20 @@ inline void write_learning_curves(const std::filesystem::path& path, const std::
   image::write_image(path, learning_curves(records));
 }
 
+// The width of a table's label column: the longest label and a space, at least 9 (the tables of
+// confusion_text and eval's per-class text line up with it).
+inline int label_column_width(const std::vector<class_info>& classes) {
+  std::size_t width = 9;
+  for (const auto& c : classes) width = std::max(width, c.label.size() + 1);
+  return int(width);
+}
+
 // The matrix under a title line, one row per true class, columns as wide as the longest label.
 inline std::string confusion_text(const std::vector<class_info>& classes, const nn::confusion_matrix& m) {
   if (classes.size() != m.classes())
     throw invalid_argument("confusion_text: " + std::to_string(classes.size()) + " class names for a " +
                            std::to_string(m.classes()) + "-class matrix");
-  int width = 9;
-  for (const auto& c : classes) width = std::max(width, int(c.label.size()) + 1);
+  const int width = label_column_width(classes);
   std::string out = "Confusion matrix (rows: true class, columns: predicted)\n" + std::string(std::size_t(width), ' ');
   const auto cell = [&](const std::string& text) { out += std::string(std::size_t(std::max(0, width - int(text.size()))) + 1, ' ') + text; };
   for (const auto& c : classes) cell(c.label);
