@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <string>
+
+#include <unistd.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
@@ -40,7 +43,15 @@ double time_ms(const std::function<void()>& fn, double seconds) {
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 5;
   const double seconds = argc > 2 ? std::atof(argv[2]) : 1.0;
-  const auto path = std::filesystem::temp_directory_path() / "tarmac-bench-onnx.onnx";
+  // A name of its own (mkstemps creates it), so that runs side by side do not share one file.
+  std::string name = (std::filesystem::temp_directory_path() / "tarmac-bench-onnx-XXXXXX.onnx").string();
+  const int fd = mkstemps(name.data(), 5);
+  if (fd < 0) {
+    std::perror(name.c_str());
+    return 1;
+  }
+  close(fd);
+  const std::filesystem::path path = name;
   std::printf("| threads | batch | tarmac ms | OpenCV dnn (ONNX) ms | tarmac images/s | OpenCV images/s | max |p diff| |\n"
               "|---|---|---|---|---|---|---|\n");
   for (const int threads : {1, 2}) {

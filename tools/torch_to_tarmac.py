@@ -118,19 +118,37 @@ def main():
         net = module_for(state, args.classes)
     except (OSError, RuntimeError, ValueError, KeyError) as e:
         sys.exit(f"torch_to_tarmac.py: error: {args.model}: {e}")
-    with tempfile.TemporaryDirectory() as work:
-        onnx = args.onnx or os.path.join(work, "model.onnx")
-        with torch.no_grad():
-            torch.onnx.export(net, torch.zeros(1, INPUT[2], INPUT[0], INPUT[1]), onnx, input_names=["input"],
-                              output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13)
-        command = [program, "--onnx", onnx, "--out", args.out, "--classes", ",".join(args.classes),
-                   "--roi", "rtk" if pixels_roi else args.roi, "--notes", "converted from PyTorch by tools/torch_to_tarmac.py"]
-        if subprocess.run(command).returncode != 0:
-            sys.exit(f"torch_to_tarmac.py: error: {program} failed")
+    # With an old-style ROI the file is written twice (tarmac-import, then the ROI patched in):
+    # both go to a temporary beside OUT, so that OUT is replaced only by the finished file.
+    staged = args.out
     if pixels_roi:
-        header, tensors = tarmac_model.read(args.out)
-        header["roi"] = pixels_roi
-        tarmac_model.write(args.out, {k: v for k, v in header.items() if k not in ("version", "parameters", "payload")}, tensors)
+        try:
+            handle, staged = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(args.out)), prefix=".torch_to_tarmac-",
+                                              suffix="-" + os.path.basename(args.out))
+        except OSError as e:
+            sys.exit(f"torch_to_tarmac.py: error: {args.out}: {e}")
+        os.close(handle)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            onnx = args.onnx or os.path.join(work, "model.onnx")
+            with torch.no_grad():
+                torch.onnx.export(net, torch.zeros(1, INPUT[2], INPUT[0], INPUT[1]), onnx, input_names=["input"],
+                                  output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13)
+            command = [program, "--onnx", onnx, "--out", staged, "--classes", ",".join(args.classes),
+                       "--roi", "rtk" if pixels_roi else args.roi, "--notes", "converted from PyTorch by tools/torch_to_tarmac.py"]
+            if subprocess.run(command).returncode != 0:
+                sys.exit(f"torch_to_tarmac.py: error: {program} failed")
+        if pixels_roi:
+            try:
+                header, tensors = tarmac_model.read(staged)
+                header["roi"] = pixels_roi
+                tarmac_model.write(staged, {k: v for k, v in header.items() if k not in ("version", "parameters", "payload")}, tensors)
+            except Exception as e:  # noqa: BLE001 (OpenCV's YAML reader raises cv2.error, JSON ValueError)
+                sys.exit(f"torch_to_tarmac.py: error: {program} wrote no readable model file: {e}")
+            os.replace(staged, args.out)
+    finally:
+        if staged != args.out and os.path.exists(staged):
+            os.remove(staged)
 
 
 if __name__ == "__main__":

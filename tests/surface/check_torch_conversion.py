@@ -130,6 +130,21 @@ bad = subprocess.run([sys.executable, os.path.join(tools, "torch_to_tarmac.py"),
                       os.path.join(work, "two.json"), "--classes", "a", "b", "--tarmac-import", tarmac_import],
                      capture_output=True, text=True)
 assert bad.returncode != 0 and "3 outputs but 2 classes" in bad.stderr, bad.stderr
+# With the old --roi F,OFFSET,MARGIN form the file is written twice: a failure between the two
+# leaves OUT as it was (here a tarmac-import that writes no model file) and no temporary behind.
+kept = os.path.join(work, "kept.json")
+with open(kept, "w") as f:
+    f.write("the user's old file")
+broken = os.path.join(work, "broken-import")
+with open(broken, "w") as f:
+    f.write('#!/bin/sh\nwhile [ "$1" != --out ]; do shift; done\necho garbage > "$2"\n')
+os.chmod(broken, 0o755)
+bad = subprocess.run([sys.executable, os.path.join(tools, "torch_to_tarmac.py"), os.path.join(work, "rtk.pt"), kept,
+                      "--classes", "a", "b", "c", "--roi", "0.5,-5,50", "--tarmac-import", broken], capture_output=True, text=True)
+assert bad.returncode != 0 and "wrote no readable model file" in bad.stderr, bad.stderr
+with open(kept) as f:
+    assert f.read() == "the user's old file"
+assert not [n for n in os.listdir(work) if n.startswith(".torch_to_tarmac-")], os.listdir(work)
 # An operator tarmac has no layer for is refused by tarmac-import, naming the node.
 if onnx:
     graph.node[2].op_type = "Tanh"

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <opencv2/dnn.hpp>
@@ -37,19 +38,44 @@ surface::model_metadata metadata(std::size_t classes) {
   return meta;
 }
 
-// Random parameters with sharp logits, so that a layout error cannot hide in flat probabilities.
-// A model whose one node is a Conv with weights of these dims but two values: a hostile file.
-std::string conv_model(const std::vector<std::int64_t>& dims) {
-  nn::detail::onnx::graph_writer g;
-  const float values[2] = {1, 2};
-  g.initializer("w", dims, values);
-  g.node("Conv", {"w"}, {nn::detail::onnx::ints_attribute("pads", {1, 1, 1, 1})});
+// The ModelProto of a graph on a 3 x 4 x 4 input with 2 outputs, importing the default opset `version`.
+std::string model_of(nn::detail::onnx::graph_writer& g, std::int64_t version = 13) {
   protobuf::writer opset, model;
-  opset.varint(2, 13);
+  opset.varint(2, static_cast<std::uint64_t>(version));
   model.message(7, g.finish({3, 4, 4}, 2));
   model.message(8, opset);
   return model.data();
 }
+
+// A model whose one node is a Conv with weights of these dims but two values: a hostile file.
+std::string conv_model(const std::vector<std::int64_t>& dims, std::int64_t version = 13) {
+  nn::detail::onnx::graph_writer g;
+  const float values[2] = {1, 2};
+  g.initializer("w", dims, values);
+  g.node("Conv", {"w"}, {nn::detail::onnx::ints_attribute("pads", {1, 1, 1, 1})});
+  return model_of(g, version);
+}
+
+protobuf::writer float_attribute(std::string_view name, float value) {
+  protobuf::writer a;
+  a.bytes(1, name);
+  a.fixed32(2, value);
+  a.varint(20, nn::detail::onnx::attribute_float);
+  return a;
+}
+
+// Flatten, then a Gemm by [48][2] weights all `weight`, with C = [1, 2] when with_c.
+std::string gemm_model(const std::vector<protobuf::writer>& attributes, bool with_c, float weight = 0.5f) {
+  nn::detail::onnx::graph_writer g;
+  const std::vector<float> w(96, weight), c{1, 2};
+  g.initializer("w", {48, 2}, w);
+  if (with_c) g.initializer("c", {2}, c);
+  g.node("Flatten", {}, {nn::detail::onnx::int_attribute("axis", 1)});
+  g.node("Gemm", with_c ? std::vector<std::string>{"w", "c"} : std::vector<std::string>{"w"}, attributes);
+  return model_of(g);
+}
+
+// Random parameters with sharp logits, so that a layout error cannot hide in flat probabilities.
 
 template <class Net>
 Net sharp_network(std::uint64_t seed) {
@@ -165,6 +191,20 @@ void check_against_opencv(const std::string& name, std::uint64_t seed) {
   CHECK(m.metadata[2] == std::pair<std::string, std::string>{"classes", ids});
 }
 
+// A small network's export against OpenCV dnn on random images, and its parameters read back exactly.
+template <class Net>
+void check_small_network(const std::string& name, std::uint64_t seed) {
+  Net net = sharp_network<Net>(seed);
+  const fs::path path = exports() / name;
+  nn::save_onnx(path, nn::onnx_model_of(net));
+  using shape = typename Net::input_shape;
+  xt::xtensor<float, 4> images = xt::random::rand<float>({std::size_t{5}, shape::height, shape::width, shape::channels}, 0.0f, 1.0f);
+  CHECK(opencv_delta(path, images, net.predict(images)) < 1e-5f);
+  Net back({.threads = 1});
+  nn::load_onnx_model(nn::read_onnx(path), back);
+  CHECK(std::equal(back.parameters().begin(), back.parameters().end(), net.parameters().begin()));
+}
+
 }  // namespace
 
 TEST_CASE("protobuf: varints, lengths and wire types round trip, and damage is a format_error naming the field") {
@@ -185,8 +225,13 @@ TEST_CASE("protobuf: varints, lengths and wire types round trip, and damage is a
   CHECK(f.as_float() == 1.5f);
   REQUIRE(r.next(f));
   std::vector<std::int64_t> back;
-  r.append_int64s(f, "d", back);
+  r.append_int64s(f, "d", back, values.size());
   CHECK(back == values);
+  protobuf::reader again(w.data(), "m: ");
+  for (int skip = 0; skip < 4; ++skip) again.next(f);
+  back.clear();
+  CHECK_THROWS_WITH_AS(again.append_int64s(f, "d", back, 6), "m: d: more than 6 values (the most this reader takes)", format_error);
+  CHECK(back.size() == 6);
   CHECK(!r.next(f));
   const auto error = [](const std::string& bytes) {
     protobuf::reader bad(bytes, "m: ");
@@ -223,16 +268,87 @@ TEST_CASE("onnx: gap_net and rtk_dropout_net too (dropout leaves no node: it rea
 }
 
 TEST_CASE("onnx: a network of odd sizes (ceil-mode pooling, 5x5 kernels, dense after dense) matches OpenCV dnn") {
-  using odd_net = nn::network<nn::input<10, 14, 3>, nn::conv2d<5, 5>, nn::maxpool2d<3>, nn::relu, nn::conv2d<4, 1>,
-                              nn::flatten, nn::dense<7>, nn::relu, nn::dense<6>, nn::dense<3>>;
-  odd_net net = sharp_network<odd_net>(4);
-  const fs::path path = exports() / "odd_net.onnx";
-  nn::save_onnx(path, nn::onnx_model_of(net));
-  xt::xtensor<float, 4> images = xt::random::rand<float>({5, 10, 14, 3}, 0.0f, 1.0f);
-  CHECK(opencv_delta(path, images, net.predict(images)) < 1e-5f);
-  odd_net back({.threads = 1});
-  nn::load_onnx_model(nn::read_onnx(path), back);
-  CHECK(std::equal(back.parameters().begin(), back.parameters().end(), net.parameters().begin()));
+  check_small_network<nn::network<nn::input<10, 14, 3>, nn::conv2d<5, 5>, nn::maxpool2d<3>, nn::relu, nn::conv2d<4, 1>, nn::flatten,
+                                  nn::dense<7>, nn::relu, nn::dense<6>, nn::dense<3>>>("odd_net.onnx", 4);
+}
+
+TEST_CASE("onnx: a conv after global_avg_pool matches OpenCV dnn (the dense's rows follow the conv) and reads back exactly") {
+  check_small_network<nn::network<nn::input<12, 12, 3>, nn::conv2d<8, 3>, nn::global_avg_pool, nn::conv2d<16, 1>, nn::dense<3>>>(
+      "gap_conv_net.onnx", 6);
+}
+
+TEST_CASE("onnx: arguments no layer can have (an edited model file) are refused by layer, on export and when the file is read") {
+  nn::gap_net<2> gap({.threads = 1});
+  nn::onnx_model m = nn::onnx_model_of(gap);
+  m.architecture[1].arguments = {0};
+  CHECK_THROWS_WITH_AS(nn::onnx_bytes(m),
+                       "ONNX export: layer 1 (maxpool2d<0> -> 64x64x32): maxpool2d needs 1 <= Size <= 128 (its input is [128, 128, 32])",
+                       invalid_argument);
+  m = nn::onnx_model_of(gap);
+  m.architecture[0].arguments = {32, 2};
+  CHECK_THROWS_WITH_AS(nn::onnx_bytes(m), "ONNX export: layer 0 (conv2d<32, 2> -> 128x128x32): conv2d needs Filters >= 1 and an odd Kernel",
+                       invalid_argument);
+  m = nn::onnx_model_of(gap);
+  m.architecture[10].arguments = {0};
+  CHECK_THROWS_WITH_AS(nn::onnx_bytes(m), "ONNX export: layer 10 (dense<0> -> 1x1x2): dense needs Outputs >= 1", invalid_argument);
+  temp_folder dir;
+  const fs::path file = dir.path / "m.yml";
+  surface::save_model(file, gap, metadata(2));
+  const std::string good = read(file);
+  write_text_atomically(file, replaced(good, "kind: maxpool2d\n      arguments: [ 2 ]", "kind: maxpool2d\n      arguments: [ 0 ]"));
+  const std::string pool = "model file " + file.string() + ": layer 1 (maxpool2d<0> -> 64x64x32): maxpool2d needs 1 <= Size <= 128 (its input is "
+                           "[128, 128, 32])";
+  CHECK_THROWS_WITH_AS(surface::read_stored_model(file), pool.c_str(), format_error);
+  write_text_atomically(file, replaced(good, "arguments: [ 32, 3 ]", "arguments: [ 32, 0 ]"));
+  const std::string conv = "model file " + file.string() + ": layer 0 (conv2d<32, 0> -> 128x128x32): conv2d needs Filters >= 1 and an odd Kernel";
+  CHECK_THROWS_WITH_AS(nn::parameter_file{file}, conv.c_str(), format_error);
+}
+
+TEST_CASE("onnx: Gemm's alpha and beta scale the weights and C (beta nothing without C); non-finite ones and products are refused") {
+  const nn::onnx_model scaled = nn::parse_onnx(gemm_model({float_attribute("alpha", 2), float_attribute("beta", 3)}, true), "x: ");
+  REQUIRE(scaled.tensors.size() == 2);
+  CHECK(scaled.tensors[0].data == std::vector<float>(96, 1.0f));
+  CHECK(scaled.tensors[1].data == std::vector<float>{3, 6});
+  CHECK(nn::parse_onnx(gemm_model({float_attribute("beta", 3)}, false), "x: ").tensors[1].data == std::vector<float>{0, 0});
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::string refused = "ONNX file x.onnx: node 1 'Gemm_1' (Gemm): ";
+  CHECK(error_of(gemm_model({float_attribute("beta", inf)}, false)) == refused + "alpha or beta is not finite");
+  CHECK(error_of(gemm_model({float_attribute("alpha", std::nanf(""))}, true)) == refused + "alpha or beta is not finite");
+  CHECK(error_of(gemm_model({float_attribute("alpha", 1e30f)}, true, 1e10f)) == refused + "alpha times weight 0 is not finite");
+  CHECK(error_of(gemm_model({float_attribute("beta", 3e38f)}, true)) == refused + "beta times bias 1 is not finite");
+}
+
+TEST_CASE("onnx: a MatMul's Add is named in the errors about it") {
+  nn::detail::onnx::graph_writer g;
+  const std::vector<float> w(96, 0.5f), b{1, 2};
+  g.initializer("w", {48, 2}, w);
+  g.initializer("b", {2}, b);
+  g.node("Flatten", {}, {nn::detail::onnx::int_attribute("axis", 1)});
+  g.node("MatMul", {"w"});
+  g.node("Add", {"b"}, {nn::detail::onnx::int_attribute("broadcast", 1)});
+  CHECK(error_of(model_of(g)) == "ONNX file x.onnx: node 2 'Add_2' (Add): attribute 'broadcast' is not supported");
+}
+
+TEST_CASE("onnx: counts past the reader's limits and opsets outside 7 to 21 are format_errors naming the count and the limit") {
+  // 4097 empty nodes (2 bytes each): refused before they are read into structures
+  protobuf::writer graph, model, empty, opset, node;
+  for (int i = 0; i < 4097; ++i) graph.message(1, empty);
+  model.message(7, graph);
+  CHECK(error_of(model.data()) == "ONNX file x.onnx: graph: more than 4096 nodes (the most tarmac reads)");
+  for (int i = 0; i < 65; ++i) node.message(5, empty);
+  protobuf::writer one_node, with_node;
+  one_node.message(1, node);
+  with_node.message(7, one_node);
+  CHECK(error_of(with_node.data()) == "ONNX file x.onnx: graph node 0: more than 64 attributes (the most tarmac reads)");
+  // many leading 1 dims (once quadratic to strip): refused by count, naming the tensor
+  std::vector<std::int64_t> dims(9, 1);
+  dims.back() = 2;
+  CHECK(error_of(conv_model(dims)) == "ONNX file x.onnx: initializer 0: 'w': dims: more than 8 values (the most this reader takes)");
+  CHECK(error_of(conv_model({2, 3, 3, 3}, 6)) ==
+        "ONNX file x.onnx: opset_import: version 6 of the default domain; tarmac reads opsets 7 to 21 (where the operators it maps compute as in "
+        "opset 13)");
+  CHECK(error_of(conv_model({2, 3, 3, 3}, 22)).find("version 22 of the default domain") != std::string::npos);
+  CHECK(error_of(conv_model({2, 3, 3, 3}, 21)).ends_with("holds 2 values, not the count its dims [2, 3, 3, 3] need"));
 }
 
 TEST_CASE("onnx: a layer without an ONNX operator is refused by name; an import into another network names the difference") {
@@ -308,6 +424,11 @@ TEST_CASE("onnx: export_onnx of a stored model (any model file) equals the compi
   surface::export_onnx(dir.path / "compiled.onnx", net, metadata(3));
   CHECK(read(dir.path / "stored.onnx") == read(dir.path / "compiled.onnx"));
   CHECK_THROWS_AS(nn::read_onnx(dir.path / "missing.onnx"), io_error);
+  const fs::path huge = dir.path / "huge.onnx";  // sparse: nothing is written
+  std::ofstream(huge).close();
+  fs::resize_file(huge, (std::uintmax_t{256} << 20) + 1);
+  const std::string too_large = "ONNX file " + huge.string() + ": larger than 256 MiB";
+  CHECK_THROWS_WITH_AS(nn::read_onnx(huge), too_large.c_str(), format_error);
 }
 
 TEST_CASE("onnx: train::with_architecture picks the compiled network an imported architecture describes, or names the closest") {

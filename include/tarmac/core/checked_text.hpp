@@ -30,18 +30,20 @@ inline constexpr std::size_t max_checked_text = std::size_t{1} << 30;  // 1 GiB 
 
 // The file's bytes, gunzipped when the name ends in .gz (kind names the file in errors). One read of the whole file: a model's
 // payload is megabytes, and a byte-wise stream copy of it would cost more than the rest of loading.
-inline std::string read_whole_file(const std::filesystem::path& path, const std::string& kind = "model file") {
+// At most `limit` bytes (read and gunzipped).
+inline std::string read_whole_file(const std::filesystem::path& path, const std::string& kind = "model file",
+                                   std::size_t limit = max_checked_text) {
   const std::string where = kind + " " + path.string() + ": ";
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_checked_text) throw format_error(where + "larger than 1 GiB");
+  if (!ec && size > limit) throw format_error(where + "larger than " + std::to_string(limit >> 20) + " MiB");
   std::ifstream in(path, std::ios::binary);
   if (!in || ec) throw io_error("cannot read " + kind + " " + path.string());
   std::string bytes(std::size_t(size), '\0');
   in.read(bytes.data(), std::streamsize(bytes.size()));
   if (std::size_t(in.gcount()) != bytes.size() || in.bad() || in.peek() != std::ifstream::traits_type::eof())
     throw io_error("cannot read " + kind + " " + path.string() + ": read error (the file changed while being read?)");
-  if (path.string().ends_with(".gz")) return gunzip(bytes, max_checked_text, where);
+  if (path.string().ends_with(".gz")) return gunzip(bytes, limit, where);
   return bytes;
 }
 

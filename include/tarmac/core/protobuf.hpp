@@ -118,11 +118,15 @@ class reader {
     expect(f, wire::bytes, name);
     return f.bytes;
   }
-  // A repeated int64 field, packed or one value a field: appends to out.
-  void append_int64s(const field& f, std::string_view name, std::vector<std::int64_t>& out) const {
-    if (f.type == wire::varint) return out.push_back(static_cast<std::int64_t>(f.value));
+  // A repeated int64 field, packed or one value a field: appends to out, which may hold at most
+  // `limit` values (more is a format_error, before they are stored).
+  void append_int64s(const field& f, std::string_view name, std::vector<std::int64_t>& out, std::size_t limit) const {
+    const auto room = [&] {
+      if (out.size() >= limit) fail(std::string(name) + ": more than " + std::to_string(limit) + " values (the most this reader takes)");
+    };
+    if (f.type == wire::varint) return room(), out.push_back(static_cast<std::int64_t>(f.value));
     reader packed(bytes(f, name), where_ + std::string(name) + ": ");
-    while (!packed.rest_.empty()) out.push_back(static_cast<std::int64_t>(packed.varint("a packed value")));
+    while (!packed.rest_.empty()) room(), out.push_back(static_cast<std::int64_t>(packed.varint("a packed value")));
   }
 
  private:

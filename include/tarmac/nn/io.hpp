@@ -12,6 +12,7 @@
 // compiled network before it changes it, and reports the first difference as a format_error
 // naming the file; files are written atomically.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -205,6 +206,20 @@ void copy_float32(std::string_view bytes, std::size_t count, T* out) {
       out[i] = static_cast<T>(f);
     }
   }
+}
+
+// What is wrong with the arguments of a library layer taking an `in` map (conv2d<F, K>: F >= 1,
+// K odd; maxpool2d<S>: 1 <= S <= min(h, w); dense<O>: O >= 1), or none. A compiled network cannot
+// break these, an edited file can, and what reads a file's architecture without one (an export)
+// would divide by them; other kinds (custom layers) are the compiled network's to check.
+inline std::optional<std::string> argument_problem(const layer_spec& l, const std::array<std::size_t, 3>& in) {
+  const auto& a = l.arguments;
+  if (l.kind == "conv2d" && a.size() == 2 && (a[0] < 1 || a[1] % 2 == 0))
+    return "conv2d needs Filters >= 1 and an odd Kernel";
+  if (l.kind == "maxpool2d" && a.size() == 1 && (a[0] < 1 || a[0] > std::min(in[0], in[1])))
+    return "maxpool2d needs 1 <= Size <= " + std::to_string(std::min(in[0], in[1])) + " (its input is " + shape_text({in[0], in[1], in[2]}) + ")";
+  if (l.kind == "dense" && a.size() == 1 && a[0] < 1) return "dense needs Outputs >= 1";
+  return std::nullopt;
 }
 
 template <class Net>
@@ -411,6 +426,9 @@ class parameter_file {
       const auto output = l.numbers<std::size_t>("output", "output");
       if (output.size() != 3) fail("layer " + std::to_string(i) + " output is not [h, w, c]");
       std::copy(output.begin(), output.end(), found.output.begin());
+      const std::array<std::size_t, 3> in = i ? architecture_.back().output
+                                              : input_.size() == 3 ? std::array{input_[0], input_[1], input_[2]} : std::array<std::size_t, 3>{};
+      if (const auto problem = detail::argument_problem(found, in)) fail("layer " + std::to_string(i) + " (" + found.to_string() + "): " + *problem);
       architecture_.push_back(std::move(found));
     }
     for (const tensor_entry& t : tensors_)

@@ -7,7 +7,7 @@
 //   maxpool2d<S>      MaxPool (kernel S, stride S; ceil_mode when S does not divide H or W)
 //   relu              Relu
 //   flatten           Flatten (axis 1)
-//   global_avg_pool   GlobalAveragePool, then Flatten
+//   global_avg_pool   GlobalAveragePool (N x C x 1 x 1; the next dense gets a Flatten before it)
 //   dense<O>          Gemm (transB) or MatMul [+ Add] on import
 //   dropout           nothing (identity at inference)
 //
@@ -18,7 +18,7 @@
 // graph that is a chain of those nodes (Conv with SAME padding and stride 1, MaxPool without
 // leading padding, Flatten or GlobalAveragePool, Gemm or MatMul + Add, an optional Softmax at the
 // end) and refuses anything else with a format_error naming the file, the node (index, name, op)
-// or the field.
+// or the field; opsets 7 to 21 of the default domain, and counts within the limits below.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -54,6 +54,15 @@ struct onnx_model {
 namespace detail::onnx {
 
 inline constexpr std::int64_t ir_version = 7, opset = 13, float_type = 1;
+// Default-domain opset versions read: from 7 to 21 the operators mapped here compute what they do
+// in 13 (later versions only add element types); before 7, Gemm and Add broadcast differently.
+inline constexpr std::int64_t min_opset = 7, max_opset = 21;
+// Counts past these are refused while reading, before anything is allocated for them (an empty
+// element takes 2 bytes of the file and tens of bytes as read); tarmac's networks need far fewer.
+inline constexpr std::size_t max_items = 4096;    // nodes, initializers, graph inputs and outputs, metadata entries
+inline constexpr std::size_t max_per_node = 64;  // inputs, outputs and attributes of a node, ints of an attribute
+inline constexpr std::size_t max_dims = 8;       // dims of a tensor or value
+inline constexpr std::size_t max_file = std::size_t{256} << 20;  // bytes of an ONNX file (rtk_net's weights: 4 MB)
 // Attribute types (AttributeProto.AttributeType) this part writes and reads.
 inline constexpr std::uint64_t attribute_float = 1, attribute_int = 2, attribute_string = 3, attribute_ints = 7;
 
@@ -164,6 +173,7 @@ inline std::string onnx_bytes(const onnx_model& m) {
   if (m.input.size() != 3 || m.architecture.empty()) fail("no input shape or no layers");
   std::size_t h = m.input[0], w = m.input[1], c = m.input[2], next_tensor = 0;
   ox::dense_rows rows{1, 1, h * w * c};
+  bool four_d = true;  // the current tensor is N x C x H x W (no Flatten yet): what Conv and MaxPool take
   ox::graph_writer g;
   // The next parameter tensor, which must be layer i's `name` of this shape.
   const auto tensor = [&](std::size_t i, const char* name, const std::vector<std::size_t>& shape) -> const stored_tensor& {
@@ -179,6 +189,9 @@ inline std::string onnx_bytes(const onnx_model& m) {
     const layer_spec& l = m.architecture[i];
     const auto argument = [&](std::size_t k) { return k < l.arguments.size() ? l.arguments[k] : 0; };
     const std::string prefix = "layer" + std::to_string(i) + ".";
+    if (const auto problem = detail::argument_problem(l, {h, w, c})) fail("layer " + std::to_string(i) + " (" + l.to_string() + "): " + *problem);
+    if ((l.kind == "conv2d" || l.kind == "maxpool2d") && !four_d)
+      fail("layer " + std::to_string(i) + " (" + l.to_string() + ") follows a flatten: ONNX's " + l.kind + " takes N x C x H x W");
     if (l.kind == "conv2d" && l.arguments.size() == 2) {
       const std::size_t F = argument(0), K = argument(1);
       const auto K64 = static_cast<std::int64_t>(K), pad = static_cast<std::int64_t>((K - 1) / 2);
@@ -202,12 +215,15 @@ inline std::string onnx_bytes(const onnx_model& m) {
       // identity at inference: no node
     } else if (l.kind == "flatten" && l.arguments.empty()) {
       g.node("Flatten", {}, {ox::int_attribute("axis", 1)});
-      rows = {h, w, c}, c = h * w * c, h = w = 1;
+      rows = {h, w, c}, c = h * w * c, h = w = 1, four_d = false;
     } else if (l.kind == "global_avg_pool" && l.arguments.empty()) {
-      g.node("GlobalAveragePool");
-      g.node("Flatten", {}, {ox::int_attribute("axis", 1)});
-      rows = {1, 1, c}, h = w = 1;
+      g.node("GlobalAveragePool");  // N x C x 1 x 1: a Conv may still follow; the Flatten comes before the Gemm
+      h = w = 1;
     } else if (l.kind == "dense" && l.arguments.size() == 1 && h == 1 && w == 1) {
+      if (four_d) {
+        g.node("Flatten", {}, {ox::int_attribute("axis", 1)});
+        rows = {1, 1, c}, four_d = false;
+      }
       const std::size_t O = argument(0), I = c;
       const stored_tensor& weights = tensor(i, "weights", {I, O});
       std::vector<float> transposed(I * O);
@@ -305,8 +321,12 @@ struct value {
   std::string name;
   std::int64_t type = 0;
   std::vector<std::optional<std::int64_t>> dims;  // none: a named (free) dimension
-  bool has_shape = false;
 };
+
+// Refuses one more element where `size` are read already and `limit` is the most there may be.
+inline void check_room(const protobuf::reader& r, std::size_t size, std::size_t limit, const std::string& what) {
+  if (size >= limit) r.fail("more than " + std::to_string(limit) + " " + what + " (the most tarmac reads)");
+}
 
 inline attribute read_attribute(std::string_view bytes, const std::string& where) {
   protobuf::reader r(bytes, where);
@@ -317,7 +337,7 @@ inline attribute read_attribute(std::string_view bytes, const std::string& where
     else if (f.number == 3) a.i = r.int64(f, "attribute i");
     else if (f.number == 2) r.expect(f, protobuf::wire::fixed32, "attribute f"), a.f = f.as_float();
     else if (f.number == 4) a.s = r.bytes(f, "attribute s");
-    else if (f.number == 8) r.append_int64s(f, "attribute ints", a.ints);
+    else if (f.number == 8) r.append_int64s(f, "attribute ints", a.ints, max_per_node);
   }
   return a;
 }
@@ -325,25 +345,28 @@ inline attribute read_attribute(std::string_view bytes, const std::string& where
 inline node read_node(std::string_view bytes, const std::string& where) {
   protobuf::reader r(bytes, where);
   node n;
+  const auto room = [&](std::size_t size, const char* what) { check_room(r, size, max_per_node, what); };
   for (protobuf::field f; r.next(f);) {
-    if (f.number == 1) n.inputs.emplace_back(r.bytes(f, "node input"));
-    else if (f.number == 2) n.outputs.emplace_back(r.bytes(f, "node output"));
+    if (f.number == 1) room(n.inputs.size(), "inputs"), n.inputs.emplace_back(r.bytes(f, "node input"));
+    else if (f.number == 2) room(n.outputs.size(), "outputs"), n.outputs.emplace_back(r.bytes(f, "node output"));
     else if (f.number == 3) n.name = r.bytes(f, "node name");
     else if (f.number == 4) n.op = r.bytes(f, "node op_type");
     else if (f.number == 7) n.domain = r.bytes(f, "node domain");
-    else if (f.number == 5) n.attributes.push_back(read_attribute(r.bytes(f, "node attribute"), where + "attribute: "));
+    else if (f.number == 5) room(n.attributes.size(), "attributes"), n.attributes.push_back(read_attribute(r.bytes(f, "node attribute"), where + "attribute: "));
   }
   return n;
 }
 
 inline std::pair<std::string, tensor> read_tensor(std::string_view bytes, const std::string& where) {
-  protobuf::reader r(bytes, where);
-  std::string name;
+  std::string name;  // first, so that errors name the tensor wherever its name lies
+  protobuf::reader named(bytes, where);
+  for (protobuf::field f; named.next(f);)
+    if (f.number == 8) name = named.bytes(f, "name");
+  protobuf::reader r(bytes, where + "'" + name + "': ");
   tensor t;
   for (protobuf::field f; r.next(f);) {
-    if (f.number == 1) r.append_int64s(f, "dims", t.dims);
+    if (f.number == 1) r.append_int64s(f, "dims", t.dims, max_dims);
     else if (f.number == 2) t.type = r.int64(f, "data_type");
-    else if (f.number == 8) name = r.bytes(f, "name");
     else if (f.number == 9) t.raw = r.bytes(f, "raw_data");
     else if (f.number == 14) t.external = r.int64(f, "data_location") != 0;
     else if (f.number == 4) {  // float_data: packed (or one value a field)
@@ -375,10 +398,10 @@ inline value read_value(std::string_view bytes, const std::string& where) {
       for (protobuf::field tt; tensor_type.next(tt);) {
         if (tt.number == 1) v.type = tensor_type.int64(tt, "elem_type");
         if (tt.number != 2) continue;
-        v.has_shape = true;
-        protobuf::reader shape(tensor_type.bytes(tt, "shape"), where);
+        protobuf::reader shape(tensor_type.bytes(tt, "shape"), where + "shape: ");
         for (protobuf::field d; shape.next(d);) {
           if (d.number != 1) continue;
+          check_room(shape, v.dims.size(), max_dims, "dims");
           protobuf::reader dim(shape.bytes(d, "dim"), where);
           std::optional<std::int64_t> size;
           for (protobuf::field dv; dim.next(dv);)
@@ -407,10 +430,18 @@ inline graph read_model(std::string_view bytes, const std::string& where) {
     if (f.number == 8) {  // opset_import: only the default domain's operators are mapped
       protobuf::reader opset(model.bytes(f, "opset_import"), where + "opset_import: ");
       std::string_view domain;
-      for (protobuf::field o; opset.next(o);)
+      std::int64_t version = 0;
+      for (protobuf::field o; opset.next(o);) {
         if (o.number == 1) domain = opset.bytes(o, "domain");
-      default_domain = default_domain || domain.empty() || domain == "ai.onnx";
+        else if (o.number == 2) version = opset.int64(o, "version");
+      }
+      if (!domain.empty() && domain != "ai.onnx") continue;
+      if (version < min_opset || version > max_opset)
+        opset.fail("version " + std::to_string(version) + " of the default domain; tarmac reads opsets " + std::to_string(min_opset) +
+                   " to " + std::to_string(max_opset) + " (where the operators it maps compute as in opset 13)");
+      default_domain = true;
     } else if (f.number == 14) {
+      check_room(model, g.metadata.size(), max_items, "metadata_props entries");
       protobuf::reader entry(model.bytes(f, "metadata_props"), where + "metadata_props: ");
       std::pair<std::string, std::string> kv;
       for (protobuf::field e; entry.next(e);) {
@@ -422,15 +453,19 @@ inline graph read_model(std::string_view bytes, const std::string& where) {
       if (has_graph) model.fail("two graphs");
       has_graph = true;
       protobuf::reader r(model.bytes(f, "graph"), where + "graph: ");
+      const auto room = [&](std::size_t size, const char* what) { check_room(r, size, max_items, what); };
       for (protobuf::field gf; r.next(gf);) {
         if (gf.number == 1) {
+          room(g.nodes.size(), "nodes");
           g.nodes.push_back(read_node(r.bytes(gf, "node"), where + "graph node " + std::to_string(g.nodes.size()) + ": "));
         } else if (gf.number == 5) {
+          room(g.initializers.size(), "initializers");
           auto [name, t] = read_tensor(r.bytes(gf, "initializer"), where + "initializer " + std::to_string(g.initializers.size()) + ": ");
           if (g.initializers.count(name)) r.fail("initializer '" + name + "' appears twice");
           g.initializers.emplace(std::move(name), std::move(t));
         } else if (gf.number == 11 || gf.number == 12) {
           auto& list = gf.number == 11 ? g.inputs : g.outputs;
+          room(list.size(), gf.number == 11 ? "graph inputs" : "graph outputs");
           list.push_back(read_value(r.bytes(gf, "input or output"), where + (gf.number == 11 ? "graph input: " : "graph output: ")));
         }
       }
@@ -530,9 +565,10 @@ class importer {
     const std::string what = "initializer '" + n.inputs[k] + "'";
     if (t.external) fail(n, what + " is stored outside the file (external data is not read)");
     if (t.type != float_type) fail(n, what + " has data_type " + std::to_string(t.type) + ", not float (1)");
-    std::vector<std::int64_t> found = t.dims;
-    while (found.size() > dims.size() && found.front() == 1) found.erase(found.begin());
-    if (found != dims) fail(n, what + " has dims " + text(t.dims) + ", expected " + text(dims));
+    const std::size_t extra = t.dims.size() - std::min(t.dims.size(), dims.size());  // leading dims that must be 1
+    if (std::count(t.dims.begin(), t.dims.begin() + std::ptrdiff_t(extra), 1) != std::ptrdiff_t(extra) ||
+        !std::equal(t.dims.begin() + std::ptrdiff_t(extra), t.dims.end(), dims.begin(), dims.end()))
+      fail(n, what + " has dims " + text(t.dims) + ", expected " + text(dims));
     const std::size_t held = t.has_floats ? t.floats.size() : t.raw.size() / 4;
     const auto count = nn::detail::element_count(std::vector<std::size_t>(dims.begin(), dims.end()), held);
     if (!count || held != *count || (!t.has_floats && t.raw.size() % 4))
@@ -646,7 +682,7 @@ class importer {
     spatial(n);
     only(n, {});
     expect_inputs(n, 1);
-    h_ = w_ = 1, pooled_ = true, rows_ = {1, 1, c_};
+    h_ = w_ = 1, pooled_ = true;
     add(n, {"global_avg_pool", {}, {}});
   }
 
@@ -658,20 +694,23 @@ class importer {
     if (flat_) fail(n, "the input is already flat");
     flat_ = true;
     current_ = n.outputs[0];
-    if (pooled_) return;  // GlobalAveragePool's 1 x 1 x C is flat in tarmac already
     rows_ = {h_, w_, c_};
+    // A map from GlobalAveragePool (and 1 x 1 layers after it) is flat in tarmac already: tarmac's
+    // exports put the Flatten there only because ONNX's Gemm takes N x features.
+    if (pooled_) return;
     c_ *= h_ * w_, h_ = w_ = 1;
     add(n, {"flatten", {}, {}});
   }
 
-  // A dense layer from ONNX weights [I][O] (or [O][I] when transposed) scaled by alpha, and a bias.
-  void dense(const std::vector<float>& onnx, bool transposed, float alpha, std::vector<float> b) {
+  // A dense layer from n's ONNX weights [I][O] (or [O][I] when transposed) scaled by alpha, and a bias.
+  void dense(const node& n, const std::vector<float>& onnx, bool transposed, float alpha, std::vector<float> b) {
     const std::size_t I = c_, O = b.size();
     std::vector<float> w(I * O);
     for (std::size_t r = 0; r < I; ++r)
       for (std::size_t o = 0; o < O; ++o) {
         const std::size_t q = rows_.onnx_row(r);
         w[r * O + o] = alpha * onnx[transposed ? o * I + q : q * O + o];
+        if (!std::isfinite(w[r * O + o])) fail(n, "alpha times weight " + std::to_string(q) + " is not finite");
       }
     add_parameters(std::move(w), {I, O}, std::move(b));
     rows_ = {1, 1, O}, c_ = O;
@@ -690,12 +729,16 @@ class importer {
     if (n.inputs.size() != 2 && n.inputs.size() != 3) fail(n, "has " + std::to_string(n.inputs.size()) + " inputs, expected A, B and C");
     if (integer(n, "transA", 0) != 0) fail(n, "transA is set (the input must be N x features)");
     const bool transposed = integer(n, "transB", 0) != 0;
-    const attribute* alpha = find(n, "alpha", attribute_float);
-    const attribute* beta = find(n, "beta", attribute_float);
+    const attribute* alpha_attribute = find(n, "alpha", attribute_float);
+    const attribute* beta_attribute = find(n, "beta", attribute_float);
+    const float alpha = alpha_attribute ? alpha_attribute->f : 1.0f, beta = beta_attribute ? beta_attribute->f : 1.0f;
+    if (!std::isfinite(alpha) || !std::isfinite(beta)) fail(n, "alpha or beta is not finite");
     const auto [w, O] = dense_weights(n, 1, transposed);
-    std::vector<float> b = n.inputs.size() == 3 ? weights(n, 2, {std::int64_t(O)}) : std::vector<float>(O, 0.0f);
-    for (float& v : b) v *= beta ? beta->f : 1.0f;
-    dense(w, transposed, alpha ? alpha->f : 1.0f, std::move(b));
+    std::vector<float> b(O, 0.0f);  // without C, beta scales nothing (as ONNX has it)
+    if (n.inputs.size() == 3) b = weights(n, 2, {std::int64_t(O)});
+    for (std::size_t o = 0; o < O; ++o)
+      if (!std::isfinite(b[o] *= beta)) fail(n, "beta times bias " + std::to_string(o) + " is not finite");
+    dense(n, w, transposed, alpha, std::move(b));
     add(n, {"dense", {O}, {}});
   }
 
@@ -709,11 +752,11 @@ class importer {
                         (add_node->inputs[0] == n.outputs[0] || add_node->inputs[1] == n.outputs[0]);
     std::vector<float> b(O, 0.0f);
     if (biased) {
+      ++index_;  // errors from here on name the Add
       only(*add_node, {});
-      ++index_;
       b = weights(*add_node, add_node->inputs[0] == n.outputs[0] ? 1 : 0, {std::int64_t(O)});
     }
-    dense(w, false, 1.0f, std::move(b));
+    dense(n, w, false, 1.0f, std::move(b));
     add(biased ? *add_node : n, {"dense", {O}, {}});
   }
 
@@ -746,12 +789,12 @@ inline onnx_model parse_onnx(std::string_view bytes, const std::string& where) {
   return detail::onnx::importer(g, where).run();
 }
 
-// Reads an ONNX file (at most 1 GiB): parse_onnx with errors naming "ONNX file PATH".
+// Reads an ONNX file (at most 256 MiB): parse_onnx with errors naming "ONNX file PATH".
 inline onnx_model read_onnx(const std::filesystem::path& path) {
   const std::string where = "ONNX file " + path.string() + ": ";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw io_error("cannot read ONNX file " + path.string() + ": no such file");
-  const std::string bytes = tarmac::detail::read_whole_file(path, "ONNX file");
+  const std::string bytes = tarmac::detail::read_whole_file(path, "ONNX file", detail::onnx::max_file);
   return parse_onnx(bytes, where);
 }
 
