@@ -54,7 +54,8 @@ def _list_entries(argument):
 
 def _expand(entry):
     if os.path.isdir(entry):
-        found = sorted(p for p in pathlib.Path(entry).rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file())
+        found = sorted(p for p in pathlib.Path(entry).rglob("*")
+                       if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file())
         if not found:
             raise UsageError(f"{entry} holds no video files ({', '.join(sorted(VIDEO_EXTENSIONS))})")
         return found
@@ -306,8 +307,10 @@ def _plan(args):
         raise UsageError(f"--threads-per-worker must be at least 1, got {args.threads_per_worker}")
     if args.scheduler and args.workers is not None:
         raise UsageError("--workers starts a local cluster: leave it out with --scheduler")
-    if args.batch < 1:
-        raise UsageError(f"--batch must be at least 1, got {args.batch}")
+    for name, value, low, high in [("--batch", args.batch, 1, 1024), ("--fps", args.fps, 0.1, 1000),
+                                   ("--smooth", args.smooth, 0, 0.99)]:  # tarmac-annotate's ranges
+        if not low <= value <= high:
+            raise UsageError(f"{name} must be in [{low}, {high}], got {value}")
     cascade = pathlib.Path(args.cascade).resolve()
     if not cascade.is_file():
         raise UsageError(f"--cascade {args.cascade}: no such file")

@@ -143,6 +143,8 @@ def test_bad_command_lines_fail_before_any_work(videos, tmp_path, capsys):
         (["--cascade", cascade, "--out", str(tmp_path / "file"), video], "is a file, not a folder"),
         (["--cascade", cascade, "--out", out, "--workers", "0", video], "--workers must be at least 1, got 0"),
         (["--cascade", cascade, "--out", out, "--threads-per-worker", "0", video], "must be at least 1, got 0"),
+        (["--cascade", cascade, "--out", out, "--smooth", "1", video], "--smooth must be in [0, 0.99], got 1.0"),
+        (["--cascade", cascade, "--out", out, "--batch", "0", video], "--batch must be in [1, 1024], got 0"),
         (["--cascade", cascade, "--out", out, "--scheduler", "tcp://127.0.0.1:1", "--workers", "2", video],
          "leave it out with --scheduler"),
     ]:
@@ -193,7 +195,8 @@ def test_temporaries_follow_the_library_naming(tmp_path):
 def test_summary_table():
     rows = [{"video": "a", "status": "annotated", "frames": 3, "skipped": 1, "frames_per_second": 12.34,
              "seconds": 0.25, "type_shares": {"asphalt": 2 / 3, "paved": 1 / 3},
-             "quality_shares": {"asphalt Good": 2 / 3, "paved": 1 / 3}, "input": "/v/a.avi", "worker": "w", "error": ""},
+             "quality_shares": {"asphalt Good": 2 / 3, "paved": 1 / 3}, "input": "/v/a.avi", "worker": "w",
+             "error": ""},
             {"video": "b", "status": "failed", "input": "/v/b|c.avi", "error": "b: cannot open"}]
     header, table = fleet.summary_table(rows)
     assert header == ["video", "status", "frames", "skipped", "frames_per_second", "seconds", "type:asphalt",
@@ -201,4 +204,5 @@ def test_summary_table():
     assert table[0] == ["a", "annotated", "3", "1", "12.3", "0.25", "0.6667", "0.3333", "0.6667", "0.3333", "/v/a.avi",
                         "w", ""]
     assert table[1] == ["b", "failed", "", "", "", "", "", "", "", "", "/v/b|c.avi", "", "b: cannot open"]
-    assert "| b | failed |" in fleet._markdown_text(header, table) and "/v/b\\|c.avi" in fleet._markdown_text(header, table)
+    markdown = fleet._markdown_text(header, table)
+    assert "| b | failed |" in markdown and "/v/b\\|c.avi" in markdown
