@@ -13,6 +13,7 @@
 #include <tarmac/core/files.hpp>
 #include <tarmac/core/progress.hpp>
 #include <tarmac/core/stop.hpp>
+#include <tarmac/core/thread_pool.hpp>
 #include <tarmac/image/contact_sheet.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/surface/cascade.hpp>
@@ -53,12 +54,12 @@ int main(int argc, char** argv) {
                    cascade_path = args.text("--cascade"), truth_path = args.text("--truth");
     if (cascade_path.empty()) throw tarmac::invalid_argument("--cascade is required (see --help)");
     tarmac::video::annotate_options options;
-    options.batch = std::size_t(args.integer("--batch", 1, 1024));
+    options.batch = std::size_t(args.integer("--batch", 1, long(tarmac::video::annotate_options::max_batch)));
     options.smoothing = args.real("--smooth", 0, 0.99);
     options.show_roi = args.enabled("--show-roi");
     if (!args.text("--roi").empty()) options.roi = tarmac::image::roi_rule::parse(args.text("--roi"));
-    const double fps = args.real("--fps", 0.1, 1000);
-    const auto threads = std::size_t(args.integer("--threads", 0, 1024));
+    const double fps = args.real("--fps", tarmac::video::avi_writer::min_fps, tarmac::video::avi_writer::max_fps);
+    const auto threads = std::size_t(args.integer("--threads", 0, long(tarmac::thread_pool::max_threads)));
     const auto sheet_frames = std::size_t(args.integer("--sheet-frames", 1, 64));
     std::mt19937_64 rng(std::uint64_t(args.integer("--seed", 0, 2147483647L)));
     options.stop = tarmac::stop_requested;  // Ctrl-C, SIGTERM, SIGHUP: the frames in flight finish, OUTPUT is not written

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <tarmac/core/progress.hpp>
+#include <tarmac/core/thread_pool.hpp>
 #include <tarmac/nn.hpp>
 
 namespace tarmac::training {
@@ -172,7 +173,7 @@ settings read_options(const cli::parser& args) {
   s.epochs = std::size_t(args.integer("--epochs", 1, 100000));
   s.iterations = std::size_t(args.integer("--iterations", 0, 100000000));
   s.batch = std::size_t(args.integer("--batch", 1, 4096));
-  s.threads = std::size_t(args.integer("--threads", 0, 1024));
+  s.threads = std::size_t(args.integer("--threads", 0, long(tarmac::thread_pool::max_threads)));
   s.patience = std::size_t(args.integer("--patience", 0, 100000));
   s.seed = std::uint64_t(args.integer("--seed", 0, 2147483647L));
   s.learning_rate = args.real("--lr", 0, 10, true);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <tarmac/core/progress.hpp>
+#include <tarmac/core/thread_pool.hpp>
 #include <tarmac/eval.hpp>
 #include <tarmac/image/io.hpp>
 #include <tarmac/surface/cascade.hpp>
@@ -137,7 +138,7 @@ int main(int argc, char** argv) {
     if (data.empty()) throw tarmac::invalid_argument("--data is required (see --help)");
     if (!confused.empty()) tarmac::cli::check_image_output(confused, "--confused");
     // Every flag is checked before a model is loaded or trained.
-    const auto threads = std::size_t(args.integer("--threads", 0, 1024));
+    const auto threads = std::size_t(args.integer("--threads", 0, long(tarmac::thread_pool::max_threads)));
     eval::evaluate_options options;
     options.batch_size = std::size_t(args.integer("--batch", 1, 4096));
     const tarmac::training::settings training = tarmac::training::read_options(args);

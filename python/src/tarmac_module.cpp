@@ -45,11 +45,15 @@ std::string shape_of(const py::array& a) {
 
 std::string dtype_of(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
-// Any array-like (NumPy array, CPU torch tensor, list) as an ndarray, without a copy when it is one.
+// Any array-like (NumPy array, CPU torch tensor, list) as an ndarray, without a copy when it is
+// one. When the conversion fails, its own reason (a CUDA tensor, one that requires grad) is kept.
 py::array as_array(const char* where, const char* name, const py::handle& object) {
-  py::array a = py::array::ensure(object);
-  if (!a) throw tarmac::invalid_argument(std::string(where) + ": " + name + " is not an array");
-  return a;
+  if (py::isinstance<py::array>(object)) return py::reinterpret_borrow<py::array>(object);
+  try {
+    return py::module_::import("numpy").attr("asarray")(object).cast<py::array>();
+  } catch (py::error_already_set& e) {
+    throw tarmac::invalid_argument(std::string(where) + ": " + name + " is not an array (" + e.what() + ")");
+  }
 }
 
 // A C-contiguous, aligned array of `ndim` dimensions (the last of `columns`, when given).
@@ -239,6 +243,27 @@ struct cascade {
   std::mutex busy;
 };
 
+// The cascade whose tarmac.annotate progress callback this thread is running: that annotate holds
+// the cascade until the callback returns, so using the cascade from there would wait forever.
+thread_local const cascade* in_annotate_callback = nullptr;
+
+struct annotate_callback_scope {
+  explicit annotate_callback_scope(const cascade& c) { in_annotate_callback = &c; }
+  ~annotate_callback_scope() { in_annotate_callback = nullptr; }
+  annotate_callback_scope(const annotate_callback_scope&) = delete;
+  annotate_callback_scope& operator=(const annotate_callback_scope&) = delete;
+};
+
+// The cascade for one call (the others wait, GIL released), refused from its own annotate's callback.
+std::unique_lock<std::mutex> claim(cascade& c, const char* where) {
+  if (in_annotate_callback == &c)
+    throw tarmac::invalid_argument(std::string(where) +
+                                   ": the cascade is busy in tarmac.annotate (this is its progress callback); "
+                                   "load a second cascade to classify images meanwhile");
+  py::gil_scoped_release release;
+  return std::unique_lock(c.busy);
+}
+
 std::vector<std::string> ids_of(const std::vector<tarmac::class_info>& classes) {
   std::vector<std::string> ids;
   for (const tarmac::class_info& c : classes) ids.push_back(c.id);
@@ -271,8 +296,8 @@ py::tuple model_predict(model& m, const py::handle& images) {
 std::vector<surface::cascade_result> cascade_predict(cascade& c, const py::handle& images) {
   std::vector<py::array> keep;
   const std::vector<cv::Mat> frames = frames_of("Cascade.predict", images, keep);
+  const std::unique_lock lock = claim(c, "Cascade.predict");
   py::gil_scoped_release release;
-  std::lock_guard lock(c.busy);
   return c.net.classify(frames);
 }
 
@@ -318,14 +343,15 @@ annotate_result annotate_py(cascade& c, const fs::path& input, const fs::path& o
   std::optional<py::error_already_set> interrupt;
   video::annotate_summary summary;
   {
+    const std::unique_lock lock = claim(c, "annotate");
     py::gil_scoped_release release;
-    std::lock_guard lock(c.busy);
     std::packaged_task<video::annotate_summary()> task([&] {
       return video::annotate(source, c.net, writer, options,
                              [&](const video::frame& f, const surface::cascade_result& r, const cv::Mat&) {
                                log.add(f, r);
                                if (progress.is_none()) return;
                                py::gil_scoped_acquire gil;
+                               const annotate_callback_scope inside(c);
                                progress(log.frames(), total);
                              });
     });
@@ -424,7 +450,8 @@ Returns the kept indices (int64) by decreasing score, equal scores lower index f
           return std::make_unique<model>(surface::load_classifier(path, threads));
         },
         py::arg("path"), py::arg("threads") = 0,
-        "Loads a model file written by tarmac-train; the network runs on `threads` threads (0 = all cores).",
+        "Loads a model file written by tarmac-train; the network runs on `threads` threads (0 = all cores,\n"
+        "at most 1024).",
         py::call_guard<py::gil_scoped_release>());
 
   py::class_<surface::cascade_result>(m, "CascadeResult", "One image through the cascade.")
@@ -488,8 +515,10 @@ Returns the kept indices (int64) by decreasing score, equal scores lower index f
         py::arg("show_roi") = false, py::arg("roi") = py::none(), py::arg("progress") = py::none(),
         R"(The tarmac-annotate pipeline: classifies every frame of `input` (a video file, a printf-style
 image sequence or a folder of images) and writes `output` (Motion-JPEG AVI) and, when given, the
-per-frame `csv`, each under a temporary name renamed when complete. Options as tarmac-annotate's
-(--fps, --smooth, --batch, --show-roi, --roi). progress(done, total) is called after each frame.
+per-frame `csv`, each under a temporary name renamed when complete. Options and limits as
+tarmac-annotate's (--fps 0.1..1000, --smooth, --batch 1..1024, --show-roi, --roi). progress(done, total)
+is called after each frame; the cascade is busy until annotate returns (using it from progress
+raises ValueError).
 The networks run on the cascade's threads (load_cascade(threads=...)). Ctrl-C stops cleanly:
 nothing is written and KeyboardInterrupt is raised. Returns an AnnotateResult.)");
 }

@@ -1,4 +1,8 @@
 """Bad input raises the mapped exception with the library's message, never crashes."""
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -83,3 +87,36 @@ def test_bad_files(tmp_path):
         tarmac.load_cascade(tmp_path / "garbage.yml")
     with pytest.raises(OSError, match="cannot read cascade file .*: no such file"):
         tarmac.load_cascade(tmp_path / "none.yml")
+
+
+def test_thread_counts_above_the_library_cap_are_refused(drive):
+    # Refused before any thread starts (a huge count used to end the interpreter).
+    folder = drive["cascade"].parent
+    for load, path in ((tarmac.load_model, folder / "type.yml.gz"), (tarmac.load_cascade, drive["cascade"])):
+        with pytest.raises(ValueError, match=r"thread_pool: threads must be at most 1024 \(0 = all cores\), got 1025"):
+            load(path, threads=1025)
+
+
+def test_threads_that_cannot_start_raise_tarmac_error_naming_the_count(tmp_path):
+    # A library error of no narrower kind: the address space is limited so thread stacks run out
+    # part-way through the pool (in a child process, so the limit stays there).
+    script = textwrap.dedent("""
+        import resource, sys, tarmac
+        vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (vm + (40 << 20), vm + (40 << 20)))
+        try:
+            tarmac.load_model(sys.argv[1], threads=256)
+        except tarmac.Error as e:
+            print(type(e).__name__, "|", e)
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model.yml")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Error | thread_pool: cannot start 256 threads (")
+
+
+def test_tensors_numpy_cannot_view_keep_torchs_reason():
+    torch = pytest.importorskip("torch")
+    boxes = torch.tensor(BOXES, requires_grad=True)
+    with pytest.raises(ValueError, match=r"nms: boxes is not an array \(RuntimeError: .*requires grad"):
+        tarmac.nms(boxes, torch.from_numpy(SCORES))

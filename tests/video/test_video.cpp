@@ -174,6 +174,11 @@ TEST_CASE("avi_writer: nothing under the final name until finish(); bad outputs 
   fs::create_directories(dir.path / "folder.avi");
   CHECK_THROWS_WITH_AS(video::avi_writer(dir.path / "folder.avi", 15), doctest::Contains("it is a folder"), io_error);
   CHECK_THROWS_AS(video::avi_writer(out, 0), invalid_argument);
+  // Below 0.1 frames/s the header's rate rounds to 0 or its microseconds per frame overflow.
+  CHECK_THROWS_WITH_AS(video::avi_writer(out, 0.0004), "frame rate must be in [0.1, 1000], got 0.000400", invalid_argument);
+  CHECK_THROWS_AS(video::avi_writer(out, 0.0999), invalid_argument);
+  CHECK_THROWS_AS(video::avi_writer(out, 1000.5), invalid_argument);
+  CHECK_NOTHROW(video::avi_writer(out, video::avi_writer::min_fps));
   video::avi_writer empty(dir.path / "empty.avi", 15);
   CHECK_THROWS_AS(empty.finish(), invalid_argument);
 }
@@ -413,6 +418,10 @@ TEST_CASE("annotate: a failure in a stage stops the pipeline and reaches the cal
   video::frame_source source(dir.path.string());
   video::avi_writer writer(dir.path / "out.avi", 15);
   CHECK_THROWS_WITH_AS(video::annotate(source, cascade, writer, {.batch = 4}), doctest::Contains("third batch"), format_error);
+  // A batch is allocated whole (batch x 128 x 128 x 3 floats, and the networks' activations): bounded.
+  for (const std::size_t batch : {std::size_t{0}, video::annotate_options::max_batch + 1})
+    CHECK_THROWS_WITH_AS(video::annotate(source, cascade, writer, {.batch = batch}),
+                         ("annotate: batch size must be in [1, 1024], got " + std::to_string(batch)).c_str(), invalid_argument);
 }
 
 TEST_CASE("annotate: frames too small for the ROI are skipped and named; the first usable frame sets the size") {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,21 +23,26 @@ namespace tarmac {
 
 class thread_pool {
  public:
+  // The most threads a pool (and so every --threads / threads= option) may ask for: more than
+  // any machine here has, few enough that a mistyped count fails with a message, not by
+  // exhausting the process's threads or memory.
+  static constexpr std::size_t max_threads = 1024;
+
   // threads: how many threads work on a run, the caller included (0 = hardware concurrency).
-  explicit thread_pool(std::size_t threads = 0)
-      : size_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {
-    for (std::size_t id = 1; id < size_; ++id) workers_.emplace_back([this, id] { work(id); });
+  explicit thread_pool(std::size_t threads = 0) : size_(size_for(threads)) {
+    try {
+      workers_.reserve(size_ - 1);
+      for (std::size_t id = 1; id < size_; ++id) workers_.emplace_back([this, id] { work(id); });
+    } catch (const std::exception& e) {  // no more threads (std::system_error) or memory: joinable threads must not be destroyed
+      const std::size_t started = workers_.size();
+      stop();
+      throw error("thread_pool: cannot start " + std::to_string(size_) + " threads (" + std::to_string(started + 1) +
+                  " running): " + e.what());
+    }
   }
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
-  ~thread_pool() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_.store(true, std::memory_order_release);
-    }
-    wake_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
+  ~thread_pool() { stop(); }
 
   std::size_t size() const { return size_; }
 
@@ -75,6 +81,22 @@ class thread_pool {
   }
 
  private:
+  static std::size_t size_for(std::size_t threads) {
+    if (threads > max_threads)
+      throw invalid_argument("thread_pool: threads must be at most " + std::to_string(max_threads) + " (0 = all cores), got " +
+                             std::to_string(threads));
+    return threads ? threads : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, max_threads);
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_.store(true, std::memory_order_release);
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
   // The runs a thread is inside, innermost first (a worker is inside the run it works on, and so
   // inside the runs its caller was in), to refuse a run that would wait for itself.
   struct frame {

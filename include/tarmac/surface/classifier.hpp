@@ -31,7 +31,15 @@ using default_networks =
 inline xt::xtensor<float, 4> preprocess(const std::vector<cv::Mat>& frames, const image::roi_rule& roi, image::input_size input) {
   xt::xtensor<float, 4> batch =
       xt::empty<float>({frames.size(), std::size_t(input.height), std::size_t(input.width), std::size_t(3)});
-  for (std::size_t i = 0; i < frames.size(); ++i) image::to_tensor_into(image::crop_roi(frames[i], roi), batch, i);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    cv::Mat region;
+    try {
+      region = image::crop_roi(frames[i], roi);
+    } catch (const invalid_argument& e) {  // which of the caller's images was too small
+      throw invalid_argument("image " + std::to_string(i) + ": " + e.what());
+    }
+    image::to_tensor_into(region, batch, i);
+  }
   return batch;
 }
 

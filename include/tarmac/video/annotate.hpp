@@ -35,6 +35,7 @@
 namespace tarmac::video {
 
 struct annotate_options {
+  static constexpr std::size_t max_batch = 1024;  // a batch of 128x128 inputs is 200 KB a frame, times the network's activations
   std::size_t batch = 16;
   double smoothing = 0;  // exponential moving average of the probabilities over frames (0 = off)
   bool show_roi = false;
@@ -54,7 +55,9 @@ using frame_callback = std::function<void(const frame& original, const surface::
 template <class Model>
 annotate_summary annotate(frame_source& source, surface::basic_cascade<Model>& cascade, avi_writer& writer,
                           const annotate_options& options, const frame_callback& on_frame = {}) {
-  if (options.batch == 0) throw invalid_argument("annotate: batch size must be positive");
+  if (options.batch == 0 || options.batch > annotate_options::max_batch)
+    throw invalid_argument("annotate: batch size must be in [1, " + std::to_string(annotate_options::max_batch) + "], got " +
+                           std::to_string(options.batch));
   surface::probability_smoother smoother(options.smoothing);
   struct batch {
     std::vector<frame> frames;

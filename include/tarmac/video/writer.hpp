@@ -43,10 +43,15 @@ struct avi_options {
 
 class avi_writer {
  public:
+  // Far below 0.1 frames/s the header breaks: the rate rounds to 0 (fps < 0.0005) and the
+  // microseconds per frame overflow 32 bits (fps < 0.00024).
+  static constexpr double min_fps = 0.1, max_fps = 1000;
+
   avi_writer(const std::filesystem::path& output, double fps, avi_options options = {})
       : out_(output), options_(options) {
     if (output.extension() != ".avi") throw invalid_argument("output " + output.string() + ": the name must end in .avi");
-    if (!(fps > 0 && fps <= 1000)) throw invalid_argument("frame rate must be in (0, 1000], got " + std::to_string(fps));
+    if (!(fps >= min_fps && fps <= max_fps))
+      throw invalid_argument("frame rate must be in [0.1, 1000], got " + std::to_string(fps));
     if (options.jpeg_quality < 1 || options.jpeg_quality > 100)
       throw invalid_argument("avi_writer: JPEG quality must be in [1, 100], got " + std::to_string(options.jpeg_quality));
     if (options.part_limit < (1u << 16)) throw invalid_argument("avi_writer: part limit below 64 KiB");
