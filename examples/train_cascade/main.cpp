@@ -24,7 +24,7 @@ struct job {
 struct outcome {
   std::string name;
   std::vector<tarmac::class_info> classes;
-  tarmac::training::result result;
+  tarmac::train::result result;
   double seconds = 0;
 };
 
@@ -34,7 +34,7 @@ std::vector<fs::path> outputs(const job& j, const fs::path& out) {
   return {j.model, out / (stem + ".csv"), out / (stem + ".png")};
 }
 
-outcome train_one(const job& j, const tarmac::training::labelled_data& data, tarmac::training::settings s,
+outcome train_one(const job& j, const tarmac::train::labelled_set& data, tarmac::training::settings s,
                   const fs::path& out) {
   const tarmac::data::folder_dataset& dataset = data.set;
   const auto counts = dataset.counts();
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     tarmac::cli::check_output(fs::is_directory(out) ? out / "cascade.yml" : out, "--out");
 
     // Discover the jobs before any training, so a layout problem costs nothing.
-    std::vector<tarmac::training::labelled_data> data{tarmac::training::open_dataset(type_root)};
+    std::vector<tarmac::train::labelled_set> data{tarmac::training::open_dataset(type_root)};
     const std::vector<tarmac::class_info> types = data[0].set.classes();
     std::vector<job> jobs{{"type", type_root, out / "type.yml.gz"}};
     for (const tarmac::class_info& t : types) {
