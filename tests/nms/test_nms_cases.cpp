@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -172,4 +174,36 @@ TEST_CASE_TEMPLATE("a tiny threshold and an intersection too small for a normal 
   const index_list kept = run<Policy>(boxes, scores, p);
   CHECK(kept.size() == 17);
   CHECK(std::find(kept.begin(), kept.end(), boxes.size() - 1) == kept.end());
+}
+
+// The radix sort sorts only the bits where keys differ, in digits sized by the count: sets that
+// take zero, one and several passes, for float and double keys, against a stable comparison sort.
+TEST_CASE_TEMPLATE("score_order is the stable descending order whatever the key spread", T, float, double) {
+  auto expected = [](const std::vector<T>& s, float threshold) {
+    std::vector<std::uint32_t> order;
+    for (std::uint32_t i = 0; i < s.size(); ++i)
+      if (!(s[i] < static_cast<T>(threshold))) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return s[a] > s[b]; });
+    return order;
+  };
+  std::vector<std::uint32_t> order;
+  auto check = [&](const std::vector<T>& s, float threshold) {
+    nms::detail::score_order(std::span<const T>(s), threshold, order);
+    CHECK(order == expected(s, threshold));
+  };
+  check({}, 0.0f);
+  check({T(0.5)}, 0.0f);
+  check({T(0.5), T(0.5), T(0.5)}, 0.0f);                    // one key: no pass, index order
+  check({T(0.5), T(-0.0), T(0.0), T(0.75), T(0.5)}, -1.0f);  // -0 ties with +0
+  check({T(0.5), T(0.25), T(0.75)}, 0.3f);                  // the threshold drops 0.25
+  std::vector<T> many(70000);
+  for (std::size_t i = 0; i < many.size(); ++i)  // ties, signs and magnitudes from 1e-30 to 1e30
+    many[i] = static_cast<T>((double(i * 7919 % 1013) - 500) * std::pow(10.0, double(i % 61) - 30));
+  check(many, -1e31f);
+  check(many, 0.0f);
+  std::vector<T> narrow(5000);  // keys that differ in a few low bits only
+  for (std::size_t i = 0; i < narrow.size(); ++i) narrow[i] = T(1) + T(i % 7) * std::numeric_limits<T>::epsilon();
+  check(narrow, 0.0f);
+  CHECK(order.size() == narrow.size());
+  CHECK(order.front() == 6);  // the largest, lowest index first
 }
