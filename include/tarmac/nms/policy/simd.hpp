@@ -604,7 +604,7 @@ class centre_grid_nms {
   }
 
   // Keeps only boxes not yet processed and not suppressed, in cell order. Without a branch: which
-  // boxes survive is as good as random, and the mispredictions cost a third of the pass. Every box
+  // boxes survive is as good as random (classic t = 0.7: 4,600 mispredictions a call). Every box
   // is copied to w <= p, and only a survivor moves w on (pad() overwrites what lies past it).
   void compact(std::size_t processed) {
     std::uint32_t w = 0;
