@@ -327,7 +327,7 @@ TEST_CASE("cascade.yml: missing or mismatched model files and damaged cascade fi
 
   fs::rename(dir.path / "unpaved.json", dir.path / "moved.json");
   CHECK_THROWS_WITH_AS(surface::load_cascade(file), doctest::Contains("unpaved.json does not exist"), io_error);
-  // The files load at once, yet with several wrong the first in cascade.yml is the one named.
+  // With several files wrong, the first in cascade.yml is the one named.
   fs::rename(dir.path / "asphalt.yml", dir.path / "asphalt-moved.yml");
   const std::string asphalt_missing = "the quality model of asphalt " + (dir.path / "asphalt.yml").string() + " does not exist";
   CHECK_THROWS_WITH_AS(surface::load_cascade(file), doctest::Contains(asphalt_missing.c_str()), io_error);

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <concepts>
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <optional>
 #include <span>
@@ -325,22 +324,15 @@ cascade load_cascade(const std::filesystem::path& path, std::size_t threads = 0)
     }
     return c;
   };
-  // The files load at once (each is mostly inflating and copying its parameters: start-up time
-  // of every tool); errors are then taken in file order, as if they had loaded one by one. The
-  // default policy: where no thread can start, a load runs when its result is taken.
-  std::vector<std::future<classifier>> quality_loads;
-  for (const cascade_entry& e : d.quality_models)
-    quality_loads.push_back(std::async([&load, &e] { return load(e, "quality model of " + e.type); }));
   classifier type_model = load(d.type_model, "type model");
   std::vector<std::optional<classifier>> quality(type_model.classes().size());
-  for (std::size_t k = 0; k < d.quality_models.size(); ++k) {
-    const cascade_entry& e = d.quality_models[k];
+  for (const cascade_entry& e : d.quality_models) {
     std::size_t t = 0;
     while (t < quality.size() && type_model.classes()[t].id != e.type) ++t;
     if (t == quality.size())
       throw format_error(where + "a quality model is for type '" + e.type + "', which the type model does not have");
     if (quality[t]) throw format_error(where + "two quality models for type '" + e.type + "'");
-    quality[t] = quality_loads[k].get();
+    quality[t] = load(e, "quality model of " + e.type);
   }
   return cascade(std::move(type_model), std::move(quality));
 }
