@@ -327,6 +327,14 @@ TEST_CASE("cascade.yml: missing or mismatched model files and damaged cascade fi
 
   fs::rename(dir.path / "unpaved.json", dir.path / "moved.json");
   CHECK_THROWS_WITH_AS(surface::load_cascade(file), doctest::Contains("unpaved.json does not exist"), io_error);
+  // With several files wrong, the first in cascade.yml is the one named.
+  fs::rename(dir.path / "asphalt.yml", dir.path / "asphalt-moved.yml");
+  const std::string asphalt_missing = "the quality model of asphalt " + (dir.path / "asphalt.yml").string() + " does not exist";
+  CHECK_THROWS_WITH_AS(surface::load_cascade(file), doctest::Contains(asphalt_missing.c_str()), io_error);
+  write_file(dir.path / "type.yml.gz", "damaged");
+  CHECK_THROWS_WITH_AS(surface::load_cascade(file), doctest::Contains("type.yml.gz"), tarmac::error);
+  save_random<gap3>(dir.path / "type.yml.gz", types(), 1);
+  fs::rename(dir.path / "asphalt-moved.yml", dir.path / "asphalt.yml");
   // A model of another class count where the unpaved quality model should be.
   save_random<gap3>(dir.path / "unpaved.json", asphalt_qualities(), 4);
   CHECK_THROWS_WITH_AS(surface::load_cascade(file),

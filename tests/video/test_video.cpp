@@ -4,13 +4,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <random>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
@@ -499,4 +505,182 @@ TEST_CASE("annotate: a stop request ends reading; the old video stays byte for b
   // The writer, abandoned, removes its temporary; the old video is byte for byte what it was.
   CHECK(contents(dir.path / "out.avi") == "the user's previous video");
   CHECK(listing(dir.path) == before);
+}
+
+namespace {
+
+// The type as coded_model; a quality model reads a paved frame's quality from the first pixel's
+// red channel (three classes, thirds of [0, 1]), so the cascade runs it on some frames of every
+// batch.
+struct drive_model : coded_model {
+  bool quality = false;
+  xt::xtensor<float, 2> predict(const xt::xtensor<float, 4>& inputs) {
+    if (!quality) return coded_model::predict(inputs);
+    const std::size_t row = inputs.shape()[1] * inputs.shape()[2] * inputs.shape()[3];
+    xt::xtensor<float, 2> p = xt::zeros<float>({inputs.shape()[0], std::size_t(3)});
+    for (std::size_t i = 0; i < inputs.shape()[0]; ++i) p(i, std::min<std::size_t>(2, std::size_t(inputs.data()[i * row + 2] * 3))) = 0.7f;
+    return p;
+  }
+};
+
+surface::basic_cascade<drive_model> coded_cascade() {
+  drive_model type;
+  type.names = {{"asphalt", "asphalt"}, {"paved", "paved"}};
+  drive_model quality;
+  quality.names = {{"good", "good"}, {"regular", "regular"}, {"bad", "bad"}};
+  quality.quality = true;
+  return {type, {std::nullopt, quality}};
+}
+
+// n frames of a drive for coded_cascade: types and qualities vary from frame to frame.
+void write_drive(const fs::path& folder, int n) {
+  for (int k = 0; k < n; ++k) {
+    cv::Mat f(48, 64, CV_8UC3, cv::Scalar(k % 3 == 0 ? 255 : 0, 40, 37 * k % 256));
+    cv::circle(f, {k % 64, 30}, 5, {0, 255, 0}, cv::FILLED);
+    cv::imwrite((folder / cv::format("%03d.png", k)).string(), f);
+  }
+}
+
+// Runs fn on a thread of its own; a run still going after a minute is a hang, reported as such
+// (the test process stops: waiting on for ever would hide which test hung).
+template <class F>
+auto within_a_minute(F&& fn) {
+  auto done = std::async(std::launch::async, std::forward<F>(fn));
+  if (done.wait_for(std::chrono::minutes(1)) != std::future_status::ready) {
+    std::fprintf(stderr, "annotate hung: no result after a minute\n");
+    std::abort();
+  }
+  return done.get();
+}
+
+}  // namespace
+
+TEST_CASE("annotate: the pipelined video and CSV are byte for byte those of one frame at a time") {
+  temp_folder dir;
+  write_drive(dir.path, 37);
+  // Sequentially, as the RTK scripts ran: one frame read, classified, drawn and written at a time.
+  auto cascade = coded_cascade();
+  surface::probability_smoother smoother(0.6);
+  video::annotation_log expected_log;
+  {
+    video::frame_source source(dir.path.string());
+    video::avi_writer writer(dir.path / "sequential.avi", 15);
+    while (std::optional<video::frame> f = source.next()) {
+      const surface::cascade_result r = cascade.classify(std::vector<cv::Mat>{f->image}, &smoother).at(0);
+      expected_log.add(*f, r);
+      surface::draw_overlay(f->image, r, {true, cascade.roi()});
+      writer.write(f->image);
+    }
+    writer.finish();
+  }
+  const std::string expected = contents(dir.path / "sequential.avi");
+  REQUIRE(expected.size() > 37 * 500);
+  for (const std::size_t batch : {std::size_t{1}, std::size_t{4}, std::size_t{16}, std::size_t{64}}) {
+    CAPTURE(batch);
+    auto pipelined = coded_cascade();
+    video::frame_source source(dir.path.string());
+    video::avi_writer writer(dir.path / "pipelined.avi", 15);
+    video::annotation_log log;
+    const auto summary = video::annotate(source, pipelined, writer, {.batch = batch, .smoothing = 0.6, .show_roi = true},
+                                         [&](const video::frame& f, const surface::cascade_result& r, const cv::Mat&) { log.add(f, r); });
+    video::commit_outputs(writer, {});
+    CHECK(summary.frames == 37);
+    CHECK(log.csv() == expected_log.csv());
+    CHECK(log.outcome_frames() == expected_log.outcome_frames());
+    CHECK(contents(dir.path / "pipelined.avi") == expected);
+  }
+  CHECK(expected_log.outcome_frames().size() == 4);  // asphalt, and paved in each of its three qualities
+}
+
+TEST_CASE("annotate: a failure in any stage ends every stage with the typed error; the old video is kept") {
+  temp_folder dir;
+  write_drive(dir.path, 40);
+  const fs::path out = dir.path / "out" / "drive.avi";
+  fs::create_directory(out.parent_path());
+  write_file(out, "the user's previous video");
+  auto run = [&](auto& cascade, video::avi_writer& writer, const video::frame_callback& on_frame = {}) {
+    return within_a_minute([&] {
+      video::frame_source source(dir.path.string());
+      return video::annotate(source, cascade, writer, {.batch = 4}, on_frame);
+    });
+  };
+  SUBCASE("the writer thread: the frame callback throws") {
+    auto cascade = coded_cascade();
+    video::avi_writer writer(out, 15);
+    std::size_t seen = 0;
+    CHECK_THROWS_WITH_AS(run(cascade, writer,
+                             [&](const video::frame& f, const surface::cascade_result&, const cv::Mat&) {
+                               if (++seen == 10) throw format_error("the caller refused " + f.name);
+                             }),
+                         "the caller refused 009.png", format_error);
+  }
+  SUBCASE("the networks: the type model throws on its third batch") {
+    struct failing_model : coded_model {
+      std::shared_ptr<int> calls = std::make_shared<int>(0);
+      xt::xtensor<float, 2> predict(const xt::xtensor<float, 4>& inputs) {
+        if (++*calls == 3) throw format_error("the model broke on its third batch");
+        return coded_model::predict(inputs);
+      }
+    };
+    failing_model type;
+    type.names = {{"asphalt", "asphalt"}, {"paved", "paved"}};
+    surface::basic_cascade<failing_model> cascade(type, {std::nullopt, std::nullopt});
+    video::avi_writer writer(out, 15);
+    CHECK_THROWS_WITH_AS(run(cascade, writer), "the model broke on its third batch", format_error);
+  }
+  SUBCASE("writing: the video cannot be written (a size limit, as a full disk)") {
+    auto cascade = coded_cascade();
+    video::avi_writer writer(out, 15);
+    file_size_limit limit(20 * 1024);
+    CHECK_THROWS_WITH_AS(run(cascade, writer), doctest::Contains("file too large"), io_error);
+  }
+  SUBCASE("a stop request after 10 frames: no error, the partial video is never committed") {
+    auto cascade = coded_cascade();
+    video::avi_writer writer(out, 15);
+    std::atomic<int> polls{0};
+    const auto summary = within_a_minute([&] {
+      video::frame_source source(dir.path.string());
+      return video::annotate(source, cascade, writer, {.batch = 4, .stop = [&] { return ++polls > 10; }});
+    });
+    CHECK(summary.frames == 10);
+    CHECK(writer.frames() == 10);
+  }
+  // Each writer, abandoned, removed its temporary: the old video alone is left, byte for byte.
+  CHECK(contents(out) == "the user's previous video");
+  CHECK(listing(dir.path / "out") == std::set<std::string>{"drive.avi"});
+}
+
+TEST_CASE("annotate: a damaged frame in the middle of a video is skipped and named; the frames around it are annotated") {
+  temp_folder dir;
+  {
+    video::avi_writer writer(dir.path / "drive.avi", 10);
+    for (int n = 0; n < 12; ++n) writer.write(numbered(n, {64, 48}));
+    writer.finish();
+  }
+  // Frame 5's JPEG loses its start-of-image marker and header: no decoder can read it.
+  std::string bytes = contents(dir.path / "drive.avi");
+  std::size_t at = bytes.find("movi");  // the frames' chunks follow it (the header names 00dc too)
+  for (int n = 0; n <= 5; ++n) at = bytes.find("00dc", at + 1);
+  REQUIRE(at != std::string::npos);
+  std::fill_n(bytes.begin() + std::ptrdiff_t(at + 8), 200, '\0');
+  write_file(dir.path / "damaged.avi", bytes);
+  auto cascade = coded_cascade();
+  video::avi_writer writer(dir.path / "out.avi", 10);
+  std::vector<std::size_t> annotated;
+  std::string skipped_reason;
+  const auto summary = within_a_minute([&] {
+    video::frame_source source((dir.path / "damaged.avi").string());
+    const auto s = video::annotate(source, cascade, writer, {.batch = 4},
+                                   [&](const video::frame& f, const surface::cascade_result&, const cv::Mat&) { annotated.push_back(f.source_index); });
+    if (!source.skipped().empty()) skipped_reason = source.skipped()[0].reason;
+    return s;
+  });
+  // FFmpeg reads past the frame it cannot decode or stops there; either way nothing hangs, the
+  // frames before it are all annotated in order, and what was lost is counted.
+  REQUIRE(summary.frames >= 5);
+  CHECK(summary.frames <= 11);
+  CHECK(summary.frames + summary.skipped == 12);
+  for (std::size_t i = 0; i < 5; ++i) CHECK(annotated[i] == i);
+  CHECK(writer.frames() == summary.frames);
+  if (summary.frames == 5) CHECK(skipped_reason.find("decoding stopped at frame 5 of 12") != std::string::npos);
 }
