@@ -45,6 +45,7 @@ test: release asan pydeps
 	ctest --preset asan -j $(JOBS)
 
 bench: release bench-deps
+	cmake --build --preset release -j $(JOBS) --target tarmac_benchmarks
 	build/bin/bench_nms --benchmark_out=build/bench_nms.json --benchmark_out_format=json
 	/usr/bin/python3 bench/nms_peers.py --bench-json build/bench_nms.json
 	PYTHONPATH=build/release/python /usr/bin/python3 bench/python_nms.py

@@ -1,4 +1,4 @@
-// Test helper: loads a model file (rtk_net<3> or gap_net<3>) and prints the class probabilities of raw images (N x 128 x 128 x 3
+// Test helper: loads a model file (rtk_net<3> or gap_net<3>, among the default networks) and prints the class probabilities of raw images (N x 128 x 128 x 3
 // float32, NHWC, as check_torch_conversion.py writes them), one row a line; with a third argument,
 // loads it as rtk_net<3> and saves it there (check_model_python.py reads it back).
 #include <cstdio>
@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
       nn::rtk_net<3> net({.threads = 2});
       tarmac::surface::save_model(argv[3], net, tarmac::surface::load_model(argv[1], net));
     }
-    auto model = tarmac::surface::load_classifier<tarmac::surface::network_list<nn::rtk_net<3>, nn::gap_net<3>>>(argv[1], 2);
+    auto model = tarmac::surface::load_classifier(argv[1], 2);  // the default networks: compiled once, in the project's library
     std::ifstream in(argv[2], std::ios::binary | std::ios::ate);
     const std::size_t n = static_cast<std::size_t>(in.tellg()) / (128 * 128 * 3 * sizeof(float));
     xt::xtensor<float, 4> images = xt::empty<float>({n, std::size_t{128}, std::size_t{128}, std::size_t{3}});

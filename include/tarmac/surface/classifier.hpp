@@ -131,4 +131,11 @@ classifier load_classifier(const std::filesystem::path& path, std::size_t thread
   return load_classifier<Networks>(path, std::make_shared<thread_pool>(threads));
 }
 
+#ifdef TARMAC_COMPILED_NETWORKS
+// This project's programs link these from one object (src/compiled_networks.cpp, CMake target
+// tarmac_compiled_networks) instead of compiling the ten networks in each of them.
+extern template classifier load_classifier<default_networks>(const std::filesystem::path&, std::shared_ptr<thread_pool>);
+extern template classifier load_classifier<default_networks>(const std::filesystem::path&, std::size_t);
+#endif
+
 }  // namespace tarmac::surface
