@@ -83,6 +83,23 @@ std::vector<train::parameter_range> start_from(const settings& s, const std::vec
   return train::layer_ranges(net, convolutions);
 }
 
+// Where the run's time went (train::epoch_times summed over its epochs), and its rates.
+void print_times(const train::result& r) {
+  train::epoch_times t;
+  std::size_t images = 0;
+  double seconds = 0;
+  for (const train::epoch_record& e : r.history) {
+    images += e.images, seconds += e.seconds + e.times.callbacks;
+    t.step += e.times.step, t.wait += e.times.wait, t.validation += e.times.validation, t.callbacks += e.times.callbacks;
+    t.decode += e.times.decode, t.augment += e.times.augment;
+  }
+  if (images == 0 || seconds <= 0 || t.step <= 0) return;
+  std::printf("Time: %zu images in %.1f s, %.0f images/s (the steps alone %.0f images/s): steps %.1f s, waiting for data %.1f s, "
+              "validation %.1f s, checkpoints and logs %.1f s; alongside, the loader's workers: frames %.1f s, augmentation %.1f s\n",
+              images, seconds, double(images) / seconds, double(images) / t.step, t.step, t.wait, t.validation, t.callbacks,
+              t.decode, t.augment);
+}
+
 template <class Net>
 train::result train_network(const settings& s, const std::vector<class_info>& classes, const std::vector<data::sample>& samples,
                      const data::split_indices& split, const std::vector<std::size_t>& test) {
@@ -122,6 +139,7 @@ train::result train_network(const settings& s, const std::vector<class_info>& cl
   if (!s.out.empty()) trainer.on.checkpoint = [&](const train::epoch_record&, Net& best) { surface::save_model(s.out, best, meta); };
   train::result r = trainer.fit(samples, split, test);
   end_bar();
+  if (!s.quiet) print_times(r);
   if (r.stopped_early && !s.quiet)
     std::printf("Early stop: validation %s has not improved for %zu epochs\n",
                 s.select == "balanced" ? "balanced accuracy" : "accuracy", s.patience);

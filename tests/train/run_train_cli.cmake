@@ -12,7 +12,8 @@ foreach(net gap rtk)
     message(FATAL_ERROR "tarmac-train --net ${net} failed (${rc}): ${out}${err}")
   endif()
   foreach(expected "Training Epoch 1 --- Training Accuracy: +[0-9.]+%, Validation Accuracy: +[0-9.]+%,  Validation Loss: [0-9.]+"
-                   "Training Epoch 2 ---" "Confusion matrix" "unpaved \\(regular\\) +[0-9]+ +[0-9]+" "Best: epoch [12]")
+                   "Training Epoch 2 ---" "Confusion matrix" "unpaved \\(regular\\) +[0-9]+ +[0-9]+" "Best: epoch [12]"
+                   "Time: [0-9]+ images in [0-9.]+ s, [0-9]+ images/s \\(the steps alone [0-9]+ images/s\\): steps [0-9.]+ s, waiting for data [0-9.]+ s, validation [0-9.]+ s, checkpoints and logs [0-9.]+ s; alongside, the loader's workers: frames [0-9.]+ s, augmentation [0-9.]+ s")
     if(NOT out MATCHES "${expected}")
       message(FATAL_ERROR "tarmac-train --net ${net}: output lacks '${expected}':\n${out}")
     endif()

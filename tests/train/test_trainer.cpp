@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include <tarmac/core/stop.hpp>
@@ -357,6 +359,30 @@ TEST_CASE("fit: the balancing and the augmentation make each epoch's images") {
   CHECK(once.size() == frame.size());
   CHECK(cv::norm(once, again, cv::NORM_INF) == 0);  // seeded
   CHECK(cv::norm(once, frame, cv::NORM_INF) > 0);
+}
+
+TEST_CASE("fit: each epoch says where its time went") {
+  const auto& d = tiny::data();
+  auto net = tiny::make_net();
+  auto o = tiny::options();
+  o.augmentation = train::augmentation::strong();
+  train::trainer t(net, o);
+  std::vector<train::epoch_record> seen;
+  t.on.epoch = [&](const train::epoch_record& r) { seen.push_back(r); };
+  t.on.checkpoint = [&](const train::epoch_record&, tiny::net&) { std::this_thread::sleep_for(std::chrono::milliseconds(30)); };
+  const train::result r = t.fit(d.set.samples(), d.split);
+  REQUIRE(r.history.size() == 3);
+  for (std::size_t e = 0; e < 3; ++e) {
+    const train::epoch_times& times = r.history[e].times;
+    CHECK(r.history[e].images == 16);
+    CHECK(times.step > 0);
+    CHECK(times.validation > 0);
+    CHECK(times.decode > 0);
+    CHECK(times.augment > 0);
+    CHECK(times.step + times.wait + times.validation <= r.history[e].seconds);
+    CHECK(seen[e].times.callbacks == 0);  // not known yet when on.epoch sees the record
+  }
+  CHECK(r.history[0].times.callbacks >= 0.03);  // the first epoch is always a checkpoint
 }
 
 TEST_CASE("fit: files that cannot be used are reported once each and left out") {

@@ -4,6 +4,7 @@
 // data set's size, and batches come out in order. Each item's randomness is seeded from
 // (seed, epoch, item), so the output does not depend on thread scheduling.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -93,6 +94,12 @@ class frame_cache {
   std::size_t budget_, used_ = 0;
 };
 
+// Seconds the loader's workers spent, summed over them (they run alongside the consumer):
+// getting frames (decoding, or the cache) and making each row (views, augmentation, tensor).
+struct load_times {
+  double decode = 0, augment = 0;
+};
+
 struct loader_options {
   std::size_t batch_size = 32;
   std::size_t threads = 2;        // decoding workers
@@ -169,6 +176,12 @@ class batch_loader {
     }
   }
 
+  // Where the workers' time went so far.
+  load_times times() const {
+    std::lock_guard lock(mutex_);
+    return times_;
+  }
+
   // Files that failed to decode during this epoch (reported, their rows left out).
   std::vector<skipped_file> failures() const {
     std::lock_guard lock(mutex_);
@@ -223,9 +236,11 @@ class batch_loader {
   }
 
   void fill(batch& b, std::size_t index) {
+    using clock = std::chrono::steady_clock;
     b.size = 0;
     b.labels.clear();
     b.samples.clear();
+    load_times spent;
     const std::size_t first = index * options_.batch_size, last = std::min(work_.size(), first + options_.batch_size);
     for (std::size_t k = first; k < last; ++k) {
       const sample& s = samples_[work_[k].sample];
@@ -233,8 +248,11 @@ class batch_loader {
       std::string reason;
       bool too_small = false;
       try {
+        const auto start = clock::now();
         const frame_cache::frame f = options_.cache ? options_.cache->get(work_[k].sample, s.path)
                                                     : frame_cache::load(s.path, options_.roi, false);
+        const auto decoded = clock::now();
+        spent.decode += std::chrono::duration<double>(decoded - start).count();
         reason = f.reason, too_small = f.too_small_for_roi;
         if (reason.empty()) {
           cv::Mat view = f.roi;
@@ -245,6 +263,7 @@ class batch_loader {
             view = options_.augment(view, rng);
           }
           image::to_tensor_into(view, b.images, b.size);
+          spent.augment += std::chrono::duration<double>(clock::now() - decoded).count();
         }
       } catch (const error& e) {
         reason = e.what();
@@ -258,6 +277,9 @@ class batch_loader {
       b.labels.push_back(s.label);
       b.samples.push_back(work_[k].sample);
     }
+    std::lock_guard lock(mutex_);
+    times_.decode += spent.decode;
+    times_.augment += spent.augment;
   }
 
   const std::vector<sample>& samples_;
@@ -275,6 +297,7 @@ class batch_loader {
   bool stopping_ = false;
   std::exception_ptr error_;
   std::vector<skipped_file> failures_;
+  load_times times_;
   std::vector<std::thread> workers_;
 };
 

@@ -17,12 +17,24 @@ struct step_report {
   double learning_rate = 0;
 };
 
+// Where an epoch's time went, in seconds. The trainer's own thread: training steps, waiting for
+// the loader's next batch, validation, and the epoch and checkpoint callbacks (saving, logging;
+// known once they return, so filled in result::history only). The loader's workers, summed
+// over them and running alongside the steps: getting frames (decoding, or the frame cache) and
+// making rows of them (views, augmentation, tensor).
+struct epoch_times {
+  double step = 0, wait = 0, validation = 0, callbacks = 0, decode = 0, augment = 0;
+};
+
 // One finished epoch: training figures averaged over its images, validation figures of the
 // parameters at its end (0 without validation items). The CSV log has one row per record.
+// seconds: from the epoch's start to the end of its validation.
 struct epoch_record {
   std::size_t epoch = 0;
   double train_loss = 0, train_accuracy = 0, validation_loss = 0, validation_accuracy = 0,
          validation_balanced_accuracy = 0, seconds = 0;
+  std::size_t images = 0;  // trained on
+  epoch_times times;
 };
 
 // One evaluated image's outcome.
