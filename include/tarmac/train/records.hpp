@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tarmac/data/dataset.hpp"
+#include "tarmac/data/loader.hpp"
 #include "tarmac/nn/metrics.hpp"
 
 namespace tarmac::train {
@@ -61,6 +62,7 @@ struct result {
   bool stopped_early = false;  // options::patience epochs went by without a better checkpoint
   nn::confusion_matrix test;  // the test items, with the best parameters
   std::vector<prediction> test_predictions;
+  data::cache_stats cache;  // the frame cache after the last epoch (all 0 without one: options::cache_budget 0)
 };
 
 }  // namespace tarmac::train

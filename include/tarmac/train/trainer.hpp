@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -152,8 +153,8 @@ class trainer {
     const options& s = options_;
     const std::vector<std::size_t> counts = check(samples, split, test);
     data::loader_options options = detail::loader_options<Net>(s);
-    data::frame_cache cache(samples.size(), options.roi);  // every epoch and the validation reuse the decoded ROIs
-    options.cache = &cache;
+    std::optional<data::frame_cache> cache;  // every epoch and the validation reuse the decoded frames
+    if (s.cache_budget) options.cache = &cache.emplace(samples.size(), options.roi, options.input, s.cache_budget);
     options.view_mode = s.augmentation.views;
     options.augment = s.augmentation.augment;
     const std::vector<float> weights = loss_weights(s.balance, counts);
@@ -230,6 +231,7 @@ class trainer {
       if (s.iterations && out.steps == s.iterations) break;
     }
     out.interrupted = stop_requested();
+    if (cache) out.cache = cache->stats();
     if (out.best.epoch == 0) return out;
     std::copy(best_parameters.begin(), best_parameters.end(), net_.parameters().begin());
     if (!test.empty()) {
