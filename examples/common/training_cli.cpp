@@ -1,8 +1,10 @@
 #include "training_cli.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -83,6 +85,43 @@ std::vector<train::parameter_range> start_from(const settings& s, const std::vec
   return train::layer_ranges(net, convolutions);
 }
 
+constexpr double mib = 1024.0 * 1024.0;
+
+// The frame cache's plan for the frames a run reads: all kept, or which are decoded every epoch.
+void print_cache_plan(const settings& s, std::size_t frames, image::input_size input) {
+  const std::size_t need = data::frame_cache::bytes_for(frames, input);
+  if (s.cache_budget == 0)
+    std::printf("Frame cache: off (--cache-mb 0): %zu frames decoded every epoch\n", frames);
+  else if (need <= s.cache_budget)
+    std::printf("Frame cache: %zu frames of %dx%d, %.1f MiB of the %.0f MiB budget (--cache-mb): decoded once\n", frames,
+                input.width, input.height, double(need) / mib, double(s.cache_budget) / mib);
+  else
+    std::printf("Frame cache: %zu frames of %dx%d need %.1f MiB, over the %.0f MiB budget (--cache-mb): the first %zu read "
+                "are kept, the others decoded every epoch (streamed)\n",
+                frames, input.width, input.height, double(need) / mib, double(s.cache_budget) / mib,
+                s.cache_budget / data::frame_cache::frame_bytes(input));
+}
+
+// Where the run's time went (train::epoch_times summed over its epochs), and its rates.
+void print_times(const train::result& r) {
+  train::epoch_times t;
+  std::size_t images = 0;
+  double seconds = 0;
+  for (const train::epoch_record& e : r.history) {
+    images += e.images, seconds += e.seconds + e.times.callbacks;
+    t.step += e.times.step, t.wait += e.times.wait, t.validation += e.times.validation, t.callbacks += e.times.callbacks;
+    t.decode += e.times.decode, t.augment += e.times.augment;
+  }
+  if (images == 0 || seconds <= 0 || t.step <= 0) return;
+  std::printf("Time: %zu images in %.1f s, %.0f images/s (the steps alone %.0f images/s): steps %.1f s, waiting for data %.1f s, "
+              "validation %.1f s, checkpoints and logs %.1f s; alongside, the loader's workers: frames %.1f s, augmentation %.1f s\n",
+              images, seconds, double(images) / seconds, double(images) / t.step, t.step, t.wait, t.validation, t.callbacks,
+              t.decode, t.augment);
+  if (r.cache.budget)
+    std::printf("Frame cache: %.1f MiB held, %zu reads from memory, %zu decoded\n", double(r.cache.bytes) / mib, r.cache.hits,
+                r.cache.misses);
+}
+
 template <class Net>
 train::result train_network(const settings& s, const std::vector<class_info>& classes, const std::vector<data::sample>& samples,
                      const data::split_indices& split, const std::vector<std::size_t>& test) {
@@ -120,8 +159,18 @@ train::result train_network(const settings& s, const std::vector<class_info>& cl
     if (!s.plot.empty()) train::write_learning_curves(s.plot, records);
   };
   if (!s.out.empty()) trainer.on.checkpoint = [&](const train::epoch_record&, Net& best) { surface::save_model(s.out, best, meta); };
+  if (!s.quiet) {
+    std::vector<std::size_t> read = split.train;
+    read.insert(read.end(), split.validation.begin(), split.validation.end());
+    read.insert(read.end(), test.begin(), test.end());
+    std::sort(read.begin(), read.end());
+    print_cache_plan(s, std::size_t(std::unique(read.begin(), read.end()) - read.begin()),
+                     {int(Net::input_shape::width), int(Net::input_shape::height)});
+    std::fflush(stdout);
+  }
   train::result r = trainer.fit(samples, split, test);
   end_bar();
+  if (!s.quiet) print_times(r);
   if (r.stopped_early && !s.quiet)
     std::printf("Early stop: validation %s has not improved for %zu epochs\n",
                 s.select == "balanced" ? "balanced accuracy" : "accuracy", s.patience);
@@ -158,6 +207,8 @@ void add_options(cli::parser& args) {
   args.option("--crop-scale", "S", "strong augmentation: random windows of S to 1 of each side", "0.8");
   args.flag("--tta", "validate and test on each frame and its mirror image, averaging the probabilities");
   args.option("--threads", "N", "threads for the network (0 = all cores)", "0");
+  args.option("--cache-mb", "MIB", "keep up to MIB mebibytes of decoded frames (ROI, resized to the input: 48 KiB each at "
+              "128x128) in memory across epochs; frames past it are decoded every epoch (0 = no cache)", "1024");
   args.option("--seed", "S", "random seed (split, shuffling, augmentation, initialisation)", "1");
 }
 
@@ -184,6 +235,7 @@ settings read_options(const cli::parser& args) {
   s.new_head = args.enabled("--new-head");
   s.tta = args.enabled("--tta");
   s.crop_scale = args.real("--crop-scale", 0, 1, true);
+  s.cache_budget = std::size_t(args.integer("--cache-mb", 0, long(std::min<std::size_t>(std::numeric_limits<long>::max(), SIZE_MAX >> 20)))) << 20;
   s.init_from_path = args.text("--init-from");
   if (s.init_from_path.empty()) {
     if (s.new_head || s.freeze_epochs) throw invalid_argument("--new-head and --freeze-epochs need --init-from");
@@ -209,7 +261,7 @@ train::options trainer_options(const settings& s) {
   o.schedule = pick("--schedule", s.schedule, schedules);
   o.epochs = s.epochs, o.iterations = s.iterations, o.batch = s.batch, o.patience = s.patience;
   o.learning_rate = s.learning_rate, o.weight_decay = s.weight_decay, o.seed = s.seed;
-  o.roi = s.roi, o.tta = s.tta, o.freeze_epochs = s.freeze_epochs;
+  o.roi = s.roi, o.tta = s.tta, o.freeze_epochs = s.freeze_epochs, o.cache_budget = s.cache_budget;
   return o;
 }
 

@@ -40,6 +40,7 @@ struct settings {
   std::size_t freeze_epochs = 0;
   double crop_scale = 0.8;  // strong augmentation's smallest window, per side
   bool tta = false;  // validation and test probabilities averaged with the mirrored frames
+  std::size_t cache_budget = data::frame_cache::default_budget;  // bytes (--cache-mb)
   fs::path log, plot;
   bool quiet = false;  // no per-epoch lines (cross-validation prints its own)
 };
@@ -54,7 +55,8 @@ settings read_options(const cli::parser& args);
 train::options trainer_options(const settings& s);
 
 // Trains --net for classes.size() classes (2 to 6), starting from --init-from when given:
-// a progress bar per epoch and skipped files on stderr, epoch lines on stdout (unless quiet),
+// a progress bar per epoch and skipped files on stderr, epoch lines on stdout (unless quiet:
+// also the frame cache's plan before and where the time went after),
 // the best checkpoint to s.out and the log and curves after every epoch (each when named).
 // When test items are given the result scores the best parameters on them. A run in which no
 // epoch finished is an error.

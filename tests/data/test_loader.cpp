@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <tarmac/data/loader.hpp>
+#include <tarmac/image/tensor.hpp>
 
 namespace fs = std::filesystem;
 namespace data = tarmac::data;
@@ -158,14 +159,14 @@ TEST_CASE("batch_loader rejects bad options and items") {
   CHECK_THROWS_AS(data::batch_loader(samples, {0}, o), tarmac::invalid_argument);
 }
 
-TEST_CASE("a frame_cache gives the same batches as decoding every time, and keeps failures") {
+TEST_CASE("a frame_cache gives the same batches as decoding every time, counts its hits and misses, and keeps failures") {
   auto samples = make_frames("tarmac_test_loader_cache", 7, 2);
   std::ofstream(samples[0].path.parent_path() / "junk.png") << "junk";
   samples.push_back({samples[0].path.parent_path() / "junk.png", 1});
   data::loader_options o;
   o.batch_size = 3;
   o.augment = tarmac::image::augmenter::strong();
-  data::frame_cache cache(samples.size(), o.roi);
+  data::frame_cache cache(samples.size(), o.roi, o.input);
   for (std::uint64_t epoch = 1; epoch <= 2; ++epoch) {
     data::batch_loader plain(samples, all(samples.size()), o, epoch);
     data::loader_options cached_options = o;
@@ -180,17 +181,59 @@ TEST_CASE("a frame_cache gives the same batches as decoding every time, and keep
     CHECK(cached.next() == nullptr);
     REQUIRE(cached.failures().size() == 1);
     CHECK(cached.failures()[0].reason == plain.failures()[0].reason);
+    CHECK(cached.times().decode > 0);
+    CHECK(cached.times().augment > 0);
+    // Every frame (the junk file's failure too) is decoded in the first epoch, read from memory in the second.
+    CHECK(cache.stats().misses == 8);
+    CHECK(cache.stats().hits == 8 * (epoch - 1));
   }
-  CHECK(cache.bytes() == 7 * 99 * 352 * 3);  // the RTK ROI of seven 352x288 frames
-  data::frame_cache small(samples.size(), o.roi, 99 * 352 * 3 * 2);  // room for two
+  const std::size_t frame = 128 * 128 * 3;  // frames are kept at the input size
+  CHECK(data::frame_cache::frame_bytes(o.input) == frame);
+  CHECK(cache.bytes() == 7 * frame);
+  CHECK(cache.stats().budget == data::frame_cache::default_budget);
+  data::frame_cache small(samples.size(), o.roi, o.input, 2 * frame);  // room for two
   data::loader_options limited = o;
   limited.cache = &small;
-  data::batch_loader loader(samples, all(samples.size()), limited);
-  while (loader.next()) {
+  for (std::uint64_t epoch = 1; epoch <= 2; ++epoch) {
+    data::batch_loader loader(samples, all(samples.size()), limited, epoch);
+    while (loader.next()) {
+    }
   }
-  CHECK(small.bytes() == 2 * 99 * 352 * 3);
+  CHECK(small.bytes() == 2 * frame);
+  CHECK(small.stats().hits == 3);  // two frames and the junk file's failure, in the second epoch
+  CHECK(small.stats().misses == 13);
   o.cache = &cache;
+  o.input = {64, 64};
+  CHECK_THROWS_WITH_AS(data::batch_loader(samples, all(samples.size()), o), doctest::Contains("frames of 128x128, the input is 64x64"),
+                       tarmac::invalid_argument);
+  o.input = {};
   o.roi = tarmac::image::roi_rule::full();
   CHECK_THROWS_WITH_AS(data::batch_loader(samples, all(samples.size()), o), doctest::Contains("of another rule"),
                        tarmac::invalid_argument);
+}
+
+TEST_CASE("frame_cache: frame sizes and budgets that cannot be are refused") {
+  CHECK(data::frame_cache::bytes_for(1000, {128, 128}) == 1000 * 49152);
+  CHECK(data::frame_cache::bytes_for(0, {128, 128}) == 0);
+  CHECK_THROWS_WITH_AS(data::frame_cache::bytes_for(std::size_t(-1) / 1000, {128, 128}), doctest::Contains("overflow a size_t"),
+                       tarmac::invalid_argument);
+  CHECK_THROWS_WITH_AS(data::frame_cache::frame_bytes({0, 128}), doctest::Contains("must be positive, got 0x128"),
+                       tarmac::invalid_argument);
+  CHECK_THROWS_AS(data::frame_cache(4, {}, {128, -1}), tarmac::invalid_argument);
+  data::frame_cache cache(2, {}, {128, 128});
+  CHECK_THROWS_WITH_AS(cache.get(2, "x.png"), doctest::Contains("sample 2 is past its size"), tarmac::invalid_argument);
+}
+
+TEST_CASE("batch_loader: a frame without augmentation is the tensor inference makes of it") {
+  const auto samples = make_frames("tarmac_test_loader_tensor", 1, 1);
+  cv::Mat frame(288, 352, CV_8UC3);
+  cv::randu(frame, 0, 256);
+  cv::imwrite(samples[0].path.string(), frame);
+  data::loader_options o;
+  o.batch_size = 1;
+  data::batch_loader loader(samples, {0}, o);
+  const data::batch* b = loader.next();
+  REQUIRE(b != nullptr);
+  const auto expected = tarmac::image::to_tensor(frame(o.roi.rect(frame.size())), o.input);
+  CHECK(xt::view(b->images, 0) == expected);
 }

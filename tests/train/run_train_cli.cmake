@@ -12,7 +12,8 @@ foreach(net gap rtk)
     message(FATAL_ERROR "tarmac-train --net ${net} failed (${rc}): ${out}${err}")
   endif()
   foreach(expected "Training Epoch 1 --- Training Accuracy: +[0-9.]+%, Validation Accuracy: +[0-9.]+%,  Validation Loss: [0-9.]+"
-                   "Training Epoch 2 ---" "Confusion matrix" "unpaved \\(regular\\) +[0-9]+ +[0-9]+" "Best: epoch [12]")
+                   "Training Epoch 2 ---" "Confusion matrix" "unpaved \\(regular\\) +[0-9]+ +[0-9]+" "Best: epoch [12]"
+                   "Time: [0-9]+ images in [0-9.]+ s, [0-9]+ images/s \\(the steps alone [0-9]+ images/s\\): steps [0-9.]+ s, waiting for data [0-9.]+ s, validation [0-9.]+ s, checkpoints and logs [0-9.]+ s; alongside, the loader's workers: frames [0-9.]+ s, augmentation [0-9.]+ s")
     if(NOT out MATCHES "${expected}")
       message(FATAL_ERROR "tarmac-train --net ${net}: output lacks '${expected}':\n${out}")
     endif()
@@ -65,7 +66,34 @@ expect_usage_errors(${PROGRAM} tarmac-train
   "--data ${data} --net resnet"
   "--data ${data} --augment wild"
   "--data ${data} --recipe tf"
+  "--data ${data} --cache-mb -1"
+  "--data ${data} --cache-mb 99999999999999999999"
+  "--data ${data} --cache-mb 1.5"
   "--data ${data} --bogus 1")
+
+# The frame cache: the plan before training (all kept, over the budget, or off), what it held
+# after, and the same model whichever (the loader's seeds do not depend on where a frame came from).
+set(types ${WORK_DIR}/synth/training_data_type)  # 24 frames of 48 KiB: 1.1 MiB
+foreach(case "1024;Frame cache: 24 frames of 128x128, 1.1 MiB of the 1024 MiB budget \\(--cache-mb\\): decoded once"
+             "1;Frame cache: 24 frames of 128x128 need 1.1 MiB, over the 1 MiB budget \\(--cache-mb\\): the first 21 read are kept, the others decoded every epoch \\(streamed\\)"
+             "0;Frame cache: off \\(--cache-mb 0\\): 24 frames decoded every epoch")
+  list(GET case 0 mib)
+  list(GET case 1 expected)
+  execute_process(COMMAND ${PROGRAM} --data ${types} --out ${WORK_DIR}/cache${mib}.json --net gap --epochs 2 --cache-mb ${mib} --seed 5
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "${expected}")
+    message(FATAL_ERROR "--cache-mb ${mib} (${rc}): output lacks '${expected}':\n${out}${err}")
+  endif()
+  if(mib EQUAL 0 AND out MATCHES "Frame cache: [0-9.]+ MiB held")
+    message(FATAL_ERROR "--cache-mb 0 holds nothing:\n${out}")
+  elseif(mib EQUAL 1024 AND NOT out MATCHES "Frame cache: 1.1 MiB held, 24 reads from memory, 24 decoded")
+    message(FATAL_ERROR "--cache-mb 1024: two epochs of 18 training and 6 validation frames decode each frame once:\n${out}")
+  endif()
+  file(READ ${WORK_DIR}/cache${mib}.json model${mib})
+endforeach()
+if(NOT model0 STREQUAL model1024 OR NOT model1 STREQUAL model1024)
+  message(FATAL_ERROR "the frame cache changed the model")
+endif()
 
 # An existing --out is refused without --force, before any work.
 file(WRITE ${WORK_DIR}/users.yml.gz "the user's model")

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 std::vector<train::epoch_record> two_epochs() {
-  return {{1, 1.0, 0.5, 0.5, 0.75, 0.625, 1.25}, {2, 0.5, 0.8, 0.25, 1.0, 1.0, 0.0625}};
+  return {{1, 1.0, 0.5, 0.5, 0.75, 0.625, 1.25, 0, {}}, {2, 0.5, 0.8, 0.25, 1.0, 1.0, 0.0625, 0, {}}};
 }
 }  // namespace
 

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include <tarmac/core/stop.hpp>
@@ -357,6 +359,63 @@ TEST_CASE("fit: the balancing and the augmentation make each epoch's images") {
   CHECK(once.size() == frame.size());
   CHECK(cv::norm(once, again, cv::NORM_INF) == 0);  // seeded
   CHECK(cv::norm(once, frame, cv::NORM_INF) > 0);
+}
+
+TEST_CASE("fit: the frame cache, its budget and the loader threads do not change the model, bit for bit") {
+  const auto& d = tiny::data();
+  const auto trained = [&](std::size_t budget, std::size_t loader_threads, train::augmentation augmentation) {
+    auto net = tiny::make_net();
+    auto o = tiny::options();
+    o.cache_budget = budget, o.loader_threads = loader_threads, o.augmentation = augmentation;
+    train::trainer t(net, o);
+    const train::result r = t.fit(d.set.samples(), d.split);
+    return std::pair{copy(net.parameters()), r.cache};
+  };
+  const std::size_t frame = data::frame_cache::frame_bytes({8, 8});
+  for (const train::augmentation& a : {train::augmentation::strong(), train::augmentation::rtk_views()}) {
+    const auto [cached, stats] = trained(train::options{}.cache_budget, 2, a);
+    // 20 frames decoded once (16 training, 4 validation), then read from memory: 16 x 3 epochs
+    // of training (x3 views for rtk_views) and 4 x 3 of validation, less the first reads.
+    const std::size_t reads = 16 * 3 * (a.views == data::views::rtk_three ? 3 : 1) + 4 * 3;
+    CHECK(stats.budget == std::size_t{1} << 30);
+    CHECK(stats.bytes == 20 * frame);
+    CHECK(stats.misses == 20);
+    CHECK(stats.hits == reads - 20);
+    const auto [streamed, none] = trained(0, 2, a);
+    CHECK(streamed == cached);
+    CHECK(none.budget == 0);
+    CHECK(none.hits + none.misses == 0);
+    const auto [partly, some] = trained(5 * frame, 1, a);  // over budget: five kept, the rest decoded every time
+    CHECK(partly == cached);
+    CHECK(some.bytes == 5 * frame);
+    CHECK(some.hits + some.misses == reads);
+    CHECK(some.misses > 20);
+    CHECK(trained(train::options{}.cache_budget, 3, a).first == cached);
+  }
+}
+
+TEST_CASE("fit: each epoch says where its time went") {
+  const auto& d = tiny::data();
+  auto net = tiny::make_net();
+  auto o = tiny::options();
+  o.augmentation = train::augmentation::strong();
+  train::trainer t(net, o);
+  std::vector<train::epoch_record> seen;
+  t.on.epoch = [&](const train::epoch_record& r) { seen.push_back(r); };
+  t.on.checkpoint = [&](const train::epoch_record&, tiny::net&) { std::this_thread::sleep_for(std::chrono::milliseconds(30)); };
+  const train::result r = t.fit(d.set.samples(), d.split);
+  REQUIRE(r.history.size() == 3);
+  for (std::size_t e = 0; e < 3; ++e) {
+    const train::epoch_times& times = r.history[e].times;
+    CHECK(r.history[e].images == 16);
+    CHECK(times.step > 0);
+    CHECK(times.validation > 0);
+    CHECK(times.decode > 0);
+    CHECK(times.augment > 0);
+    CHECK(times.step + times.wait + times.validation <= r.history[e].seconds);
+    CHECK(seen[e].times.callbacks == 0);  // not known yet when on.epoch sees the record
+  }
+  CHECK(r.history[0].times.callbacks >= 0.03);  // the first epoch is always a checkpoint
 }
 
 TEST_CASE("fit: files that cannot be used are reported once each and left out") {

@@ -1,12 +1,14 @@
 #pragma once
-// Batches from a data set, produced by worker threads (decode -> ROI -> view/augment ->
-// tensor) into a fixed pool of preallocated batch buffers: memory stays bounded whatever the
-// data set's size, and batches come out in order. Each item's randomness is seeded from
-// (seed, epoch, item), so the output does not depend on thread scheduling.
+// Batches from a data set, produced by worker threads (decode -> ROI -> resize to the input ->
+// view/augment -> tensor) into a fixed pool of preallocated batch buffers: memory stays
+// bounded whatever the data set's size, and batches come out in order. Each item's randomness
+// is seeded from (seed, epoch, item), so the output does not depend on thread scheduling.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <map>
 #include <mutex>
@@ -30,33 +32,68 @@ namespace tarmac::data {
 // original: one view per sample; rtk_three: original, brighter (V+150) and darker (gamma 0.5).
 enum class views { original, rtk_three };
 
-// Decoded regions of interest kept across epochs: decoding a 1280x960 JPEG costs more than the
-// network's step on its crop. Frames are kept until `budget` bytes are used; later ones are
-// decoded each time they are needed. A file that cannot be used is remembered with its reason.
-// Safe to share between the loader's threads.
+// A frame_cache's budget and bytes used, and its get() calls served from memory (hits) and
+// decoded (misses).
+struct cache_stats {
+  std::size_t budget = 0, bytes = 0, hits = 0, misses = 0;
+};
+
+// Frames decoded, cut to the region of interest and resized to the network's input (8-bit BGR,
+// width x height x 3 bytes each), kept across epochs: decoding and cutting a frame cost more
+// than augmenting its small copy. Frames are kept while they fit `budget` bytes (default 1 GiB,
+// some 21,000 frames of 128x128); the rest are decoded each time they are needed, as without a
+// cache. A file that cannot be used is remembered with its reason. Safe to share between the
+// loader's threads.
 class frame_cache {
  public:
-  frame_cache(std::size_t samples, image::roi_rule rule, std::size_t budget = std::size_t{1} << 30)
-      : rule_(rule), entries_(samples), budget_(budget) {}
+  static constexpr std::size_t default_budget = std::size_t{1} << 30;
+
+  frame_cache(std::size_t samples, image::roi_rule rule, image::input_size input, std::size_t budget = default_budget)
+      : rule_(rule), input_(input), entries_(samples), budget_(budget) {
+    frame_bytes(input);  // checks the size now
+  }
 
   const image::roi_rule& rule() const { return rule_; }
+  image::input_size input() const { return input_; }
+
+  // Bytes one frame of this input size takes; invalid_argument for a size that is not positive.
+  static std::size_t frame_bytes(image::input_size input) {
+    if (input.width <= 0 || input.height <= 0)
+      throw invalid_argument("frame_cache: input size must be positive, got " + std::to_string(input.width) + "x" +
+                             std::to_string(input.height));
+    return std::size_t(input.width) * std::size_t(input.height) * 3;
+  }
+
+  // Bytes `frames` frames take (to compare with a budget); invalid_argument when that
+  // overflows a size_t.
+  static std::size_t bytes_for(std::size_t frames, image::input_size input) {
+    const std::size_t each = frame_bytes(input);
+    if (frames > std::numeric_limits<std::size_t>::max() / each)
+      throw invalid_argument("frame_cache: " + std::to_string(frames) + " frames of " + std::to_string(each) +
+                             " bytes overflow a size_t");
+    return frames * each;
+  }
 
   struct frame {
-    cv::Mat roi;  // read-only: shared with the cache
-    std::string reason;  // why there is no roi
+    cv::Mat image;  // input-sized; read-only: shared with the cache
+    std::string reason;  // why there is no image
     bool too_small_for_roi = false;
   };
 
-  // The ROI of sample `index`, stored at `path`.
+  // The frame of sample `index`, stored at `path`: from the cache (a hit) or decoded (a miss).
   frame get(std::size_t index, const std::filesystem::path& path) {
     if (index >= entries_.size()) throw invalid_argument("frame_cache: sample " + std::to_string(index) + " is past its size");
     {
       std::lock_guard lock(mutex_);
-      if (entries_[index].ready) return entries_[index].value;
+      if (entries_[index].ready) {
+        ++hits_;
+        return entries_[index].value;
+      }
+      ++misses_;
     }
-    frame f = load(path, rule_, true);
+    frame f = load(path, rule_, input_);
     std::lock_guard lock(mutex_);
-    const std::size_t bytes = f.roi.total() * f.roi.elemSize();
+    const std::size_t bytes = f.image.total() * f.image.elemSize();
     if (!entries_[index].ready && used_ + bytes <= budget_) {
       entries_[index] = {true, f};
       used_ += bytes;
@@ -64,22 +101,23 @@ class frame_cache {
     return f;
   }
 
-  // Decodes a frame and cuts its ROI (copied when `own`, so the whole frame can be let go).
-  static frame load(const std::filesystem::path& path, const image::roi_rule& rule, bool own) {
+  // Decodes a frame, cuts its ROI and resizes that to the input size (as image::to_tensor
+  // does, so a frame without augmentation gives the tensor inference gives).
+  static frame load(const std::filesystem::path& path, const image::roi_rule& rule, image::input_size input) {
     frame f;
     const cv::Mat image = image::read_image(path, f.reason);
     if (!image.empty()) try {
-        f.roi = image(rule.rect(image.size()));
-        if (own) f.roi = f.roi.clone();
+        cv::resize(image(rule.rect(image.size())), f.image, {input.width, input.height}, 0, 0, cv::INTER_LINEAR);
       } catch (const invalid_argument& e) {
         f.reason = e.what(), f.too_small_for_roi = true;
       }
     return f;
   }
 
-  std::size_t bytes() const {
+  std::size_t bytes() const { return stats().bytes; }
+  cache_stats stats() const {
     std::lock_guard lock(mutex_);
-    return used_;
+    return {budget_, used_, hits_, misses_};
   }
 
  private:
@@ -88,9 +126,16 @@ class frame_cache {
     frame value;
   };
   image::roi_rule rule_;
+  image::input_size input_;
   mutable std::mutex mutex_;
   std::vector<entry> entries_;
-  std::size_t budget_, used_ = 0;
+  std::size_t budget_, used_ = 0, hits_ = 0, misses_ = 0;
+};
+
+// Seconds the loader's workers spent, summed over them (they run alongside the consumer):
+// getting frames (decoding, or the cache) and making each row (views, augmentation, tensor).
+struct load_times {
+  double decode = 0, augment = 0;
 };
 
 struct loader_options {
@@ -103,7 +148,7 @@ struct loader_options {
   image::roi_rule roi{};
   image::input_size input{};
   image::augmenter augment{};     // applied after the view, per item
-  frame_cache* cache = nullptr;   // decoded ROIs kept across epochs (sized for the samples given)
+  frame_cache* cache = nullptr;   // decoded frames kept across epochs (sized for the samples given)
 };
 
 struct batch {
@@ -123,6 +168,10 @@ class batch_loader {
       throw invalid_argument("batch_loader: batch_size, threads and batches_ahead must be positive");
     if (options_.cache && !(options_.cache->rule() == options_.roi))
       throw invalid_argument("batch_loader: the frame cache holds ROIs of another rule (" + options_.cache->rule().to_string() + ")");
+    if (options_.cache && (options_.cache->input().width != options_.input.width || options_.cache->input().height != options_.input.height))
+      throw invalid_argument("batch_loader: the frame cache holds frames of " + std::to_string(options_.cache->input().width) + "x" +
+                             std::to_string(options_.cache->input().height) + ", the input is " + std::to_string(options_.input.width) +
+                             "x" + std::to_string(options_.input.height));
     for (std::size_t i : items)
       if (i >= samples_.size())
         throw invalid_argument("batch_loader: item " + std::to_string(i) + " is not one of the " +
@@ -167,6 +216,12 @@ class batch_loader {
       ready_.erase(delivered_++);
       if (current_->size > 0) return current_.get();
     }
+  }
+
+  // Where the workers' time went so far.
+  load_times times() const {
+    std::lock_guard lock(mutex_);
+    return times_;
   }
 
   // Files that failed to decode during this epoch (reported, their rows left out).
@@ -223,9 +278,11 @@ class batch_loader {
   }
 
   void fill(batch& b, std::size_t index) {
+    using clock = std::chrono::steady_clock;
     b.size = 0;
     b.labels.clear();
     b.samples.clear();
+    load_times spent;
     const std::size_t first = index * options_.batch_size, last = std::min(work_.size(), first + options_.batch_size);
     for (std::size_t k = first; k < last; ++k) {
       const sample& s = samples_[work_[k].sample];
@@ -233,11 +290,14 @@ class batch_loader {
       std::string reason;
       bool too_small = false;
       try {
+        const auto start = clock::now();
         const frame_cache::frame f = options_.cache ? options_.cache->get(work_[k].sample, s.path)
-                                                    : frame_cache::load(s.path, options_.roi, false);
+                                                    : frame_cache::load(s.path, options_.roi, options_.input);
+        const auto decoded = clock::now();
+        spent.decode += std::chrono::duration<double>(decoded - start).count();
         reason = f.reason, too_small = f.too_small_for_roi;
         if (reason.empty()) {
-          cv::Mat view = f.roi;
+          cv::Mat view = f.image;
           if (options_.view_mode == views::rtk_three && work_[k].view > 0)
             view = work_[k].view == 1 ? image::brighten_hsv(view) : image::adjust_gamma(view);
           if (!options_.augment.empty()) {
@@ -245,6 +305,7 @@ class batch_loader {
             view = options_.augment(view, rng);
           }
           image::to_tensor_into(view, b.images, b.size);
+          spent.augment += std::chrono::duration<double>(clock::now() - decoded).count();
         }
       } catch (const error& e) {
         reason = e.what();
@@ -258,6 +319,9 @@ class batch_loader {
       b.labels.push_back(s.label);
       b.samples.push_back(work_[k].sample);
     }
+    std::lock_guard lock(mutex_);
+    times_.decode += spent.decode;
+    times_.augment += spent.augment;
   }
 
   const std::vector<sample>& samples_;
@@ -275,6 +339,7 @@ class batch_loader {
   bool stopping_ = false;
   std::exception_ptr error_;
   std::vector<skipped_file> failures_;
+  load_times times_;
   std::vector<std::thread> workers_;
 };
 

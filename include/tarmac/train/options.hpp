@@ -61,6 +61,9 @@ struct options {
   std::vector<parameter_range> frozen;  // held still for the first freeze_epochs epochs
   std::size_t freeze_epochs = 0;
   std::size_t loader_threads = 2;  // decoding workers
+  // Bytes of decoded, input-sized frames kept across epochs (data::frame_cache); frames past it
+  // are decoded whenever they are needed. 0: no cache. The model is the same either way.
+  std::size_t cache_budget = data::frame_cache::default_budget;
 };
 
 }  // namespace tarmac::train

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tarmac/data/dataset.hpp"
+#include "tarmac/data/loader.hpp"
 #include "tarmac/nn/metrics.hpp"
 
 namespace tarmac::train {
@@ -17,12 +18,24 @@ struct step_report {
   double learning_rate = 0;
 };
 
+// Where an epoch's time went, in seconds. The trainer's own thread: training steps, waiting for
+// the loader's next batch, validation, and the epoch and checkpoint callbacks (saving, logging;
+// known once they return, so filled in result::history only). The loader's workers, summed
+// over them and running alongside the steps: getting frames (decoding, or the frame cache) and
+// making rows of them (views, augmentation, tensor).
+struct epoch_times {
+  double step = 0, wait = 0, validation = 0, callbacks = 0, decode = 0, augment = 0;
+};
+
 // One finished epoch: training figures averaged over its images, validation figures of the
 // parameters at its end (0 without validation items). The CSV log has one row per record.
+// seconds: from the epoch's start to the end of its validation.
 struct epoch_record {
   std::size_t epoch = 0;
   double train_loss = 0, train_accuracy = 0, validation_loss = 0, validation_accuracy = 0,
          validation_balanced_accuracy = 0, seconds = 0;
+  std::size_t images = 0;  // trained on
+  epoch_times times;
 };
 
 // One evaluated image's outcome.
@@ -49,6 +62,7 @@ struct result {
   bool stopped_early = false;  // options::patience epochs went by without a better checkpoint
   nn::confusion_matrix test;  // the test items, with the best parameters
   std::vector<prediction> test_predictions;
+  data::cache_stats cache;  // the frame cache after the last epoch (all 0 without one: options::cache_budget 0)
 };
 
 }  // namespace tarmac::train

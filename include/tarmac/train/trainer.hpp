@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -152,8 +153,8 @@ class trainer {
     const options& s = options_;
     const std::vector<std::size_t> counts = check(samples, split, test);
     data::loader_options options = detail::loader_options<Net>(s);
-    data::frame_cache cache(samples.size(), options.roi);  // every epoch and the validation reuse the decoded ROIs
-    options.cache = &cache;
+    std::optional<data::frame_cache> cache;  // every epoch and the validation reuse the decoded frames
+    if (s.cache_budget) options.cache = &cache.emplace(samples.size(), options.roi, options.input, s.cache_budget);
     options.view_mode = s.augmentation.views;
     options.augment = s.augmentation.augment;
     const std::vector<float> weights = loss_weights(s.balance, counts);
@@ -164,16 +165,22 @@ class trainer {
     std::size_t since_best = 0;
     std::set<std::filesystem::path> reported;
     const std::size_t epochs = s.iterations ? std::size_t(-1) : s.epochs;
+    using clock = std::chrono::steady_clock;
+    const auto since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
     for (std::size_t epoch = 1; epoch <= epochs && !stop_requested(); ++epoch) {
-      const auto start = std::chrono::steady_clock::now();
+      const auto start = clock::now();
       optimiser.settings().learning_rate = learning_rate(s, epoch);
       data::batch_loader loader(samples, epoch_items(s.balance, samples, split.train, counts, s.seed, epoch), options, epoch);
       if (on.epoch_begin) on.epoch_begin(epoch, loader.items());
       epoch_record r;
       r.epoch = epoch;
       std::size_t seen = 0;
-      while (const data::batch* b = loader.next()) {
-        if (stop_requested() || (s.iterations && out.steps == s.iterations)) break;
+      for (;;) {
+        auto phase = clock::now();
+        const data::batch* b = loader.next();
+        r.times.wait += since(phase);
+        if (!b || stop_requested() || (s.iterations && out.steps == s.iterations)) break;
+        phase = clock::now();
         const bool freeze = epoch <= s.freeze_epochs && !s.frozen.empty();
         if (freeze) detail::save_ranges(net_.parameters(), s.frozen, frozen_values);
         const auto step = net_.train_step(b->images, b->labels, optimiser, weights);
@@ -182,6 +189,7 @@ class trainer {
         r.train_accuracy += step.accuracy * double(b->size);
         seen += b->size;
         ++out.steps;
+        r.times.step += since(phase);
         if (on.step)
           on.step({epoch, out.steps, b->size, seen, loader.items(), step.loss, step.accuracy, optimiser.settings().learning_rate});
       }
@@ -193,27 +201,37 @@ class trainer {
       if (seen == 0 || stop_requested()) break;
       r.train_loss /= double(seen);
       r.train_accuracy /= double(seen);
+      r.images = seen;
+      const data::load_times loading = loader.times();
+      r.times.decode = loading.decode, r.times.augment = loading.augment;
+      const auto validating = clock::now();
       evaluation v = detail::evaluate(net_, samples, split.validation, options, s.tta);
+      r.times.validation = since(validating);
       r.validation_loss = v.loss;
       r.validation_accuracy = v.accuracy;
       r.validation_balanced_accuracy = v.balanced_accuracy;
-      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      r.seconds = since(start);
       out.history.push_back(r);
       out.epochs_run = epoch;
+      const auto reporting = clock::now();
       if (on.epoch) on.epoch(r);
-      if (out.best.epoch == 0 || split.validation.empty() || better(s.selection, r, out.best)) {
+      const bool improved = out.best.epoch == 0 || split.validation.empty() || better(s.selection, r, out.best);
+      if (improved) {
         best_parameters.assign(net_.parameters().begin(), net_.parameters().end());
         out.best = r;
         out.validation = std::move(v.matrix);
         since_best = 0;
         if (on.checkpoint) on.checkpoint(r, net_);
-      } else if (s.patience && ++since_best >= s.patience) {
+      }
+      out.history.back().times.callbacks = since(reporting);
+      if (!improved && s.patience && ++since_best >= s.patience) {
         out.stopped_early = true;
         break;
       }
       if (s.iterations && out.steps == s.iterations) break;
     }
     out.interrupted = stop_requested();
+    if (cache) out.cache = cache->stats();
     if (out.best.epoch == 0) return out;
     std::copy(best_parameters.begin(), best_parameters.end(), net_.parameters().begin());
     if (!test.empty()) {
