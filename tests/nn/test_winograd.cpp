@@ -113,9 +113,11 @@ TEST_CASE("conv_auto picks Winograd for 3x3 convolutions with 32 input channels 
   CHECK(nn::conv2d<4, 3, nn::conv_winograd>::bind<nn::shape<5, 5, 2>, float>::winograd);
 }
 
+// No relu between the convolutions: with one there, a unit of this net sits within the step of
+// the differences of its kink (the direct path fails the same way, worst error 0.0085).
 TEST_CASE("gradients through Winograd convolutions (plain and fused, input gradients needed) match finite differences") {
-  nn::test::check_gradients<nn::basic_network<double, nn::input<5, 7, 2>, nn::conv2d<3, 3>, nn::relu,
-                                              nn::conv2d<4, 3, nn::conv_winograd>, nn::relu,
+  nn::test::check_gradients<nn::basic_network<double, nn::input<5, 7, 2>, nn::conv2d<3, 3>,
+                                              nn::conv2d<4, 3, nn::conv_winograd>,
                                               nn::conv2d<3, 3, nn::conv_winograd>, nn::maxpool2d<2>, nn::relu,
                                               nn::flatten, nn::dense<3>>>();
 }
