@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include <opencv2/dnn.hpp>
@@ -115,12 +116,16 @@ void infer_opencv_dnn(benchmark::State& state) {
   report(state, std::size_t(batch), forward_flops);
 }
 
-// Convolution kernels on the RTK shapes, one thread, 8 images: tarmac's tile kernel vs im2col
-// materialised and multiplied by OpenBLAS (the classic approach; kept here only to justify the choice).
-template <std::size_t H, std::size_t C, std::size_t F, bool Tile>
+// Convolution kernels on the RTK shapes, one thread, 8 images: tarmac's direct tile kernel and its
+// Winograd F(2x2, 3x3) vs im2col materialised and multiplied by OpenBLAS (the classic approach; kept
+// here only to justify the choice). GFLOP/s counts the direct convolution's multiply-adds.
+struct im2col_openblas {};
+template <std::size_t H, std::size_t C, std::size_t F, class Algorithm>
 void conv_kernel(benchmark::State& state) {
   constexpr std::size_t n = 8, K = 3;
-  using layer = typename nn::conv2d<F, K>::template bind<nn::shape<H, H, C>, float>;
+  constexpr bool Tile = !std::is_same_v<Algorithm, im2col_openblas>;
+  using layer = typename nn::conv2d<F, K, std::conditional_t<Tile, Algorithm, nn::conv_direct>>::template bind<
+      nn::shape<H, H, C>, float>;
   tarmac::thread_pool pool(1);
   std::vector<float> in(n * H * H * C, 0.5f), w(K * K * C * F, 0.01f), b(F, 0.f), out(n * H * H * F);
   std::vector<float> scratch(layer::scratch_per_worker + layer::scratch_shared);
@@ -176,11 +181,13 @@ BENCHMARK(sgemm_ceiling)->Name("openblas_sgemm_1024")->ArgName("threads")->Arg(1
 BENCHMARK(train)->Name("rtk_train_batch32")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(infer)->Name("rtk_infer")->ArgNames({"batch", "threads"})->Args({32, 1})->Args({32, 2})->Args({1, 1})->Args({1, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(infer_opencv_dnn)->Name("opencv_dnn_infer")->ArgNames({"batch", "threads"})->Args({32, 1})->Args({32, 2})->Args({1, 1})->Args({1, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(conv_kernel<128, 3, 32, true>)->Name("conv_kernel/conv1_128x128x3_to_32/tile")->Unit(benchmark::kMillisecond);
-BENCHMARK(conv_kernel<128, 3, 32, false>)->Name("conv_kernel/conv1_128x128x3_to_32/im2col_openblas")->Unit(benchmark::kMillisecond);
-BENCHMARK(conv_kernel<64, 32, 32, true>)->Name("conv_kernel/conv2_64x64x32_to_32/tile")->Unit(benchmark::kMillisecond);
-BENCHMARK(conv_kernel<64, 32, 32, false>)->Name("conv_kernel/conv2_64x64x32_to_32/im2col_openblas")->Unit(benchmark::kMillisecond);
-BENCHMARK(conv_kernel<32, 32, 64, true>)->Name("conv_kernel/conv3_32x32x32_to_64/tile")->Unit(benchmark::kMillisecond);
-BENCHMARK(conv_kernel<32, 32, 64, false>)->Name("conv_kernel/conv3_32x32x32_to_64/im2col_openblas")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<128, 3, 32, nn::conv_direct>)->Name("conv_kernel/conv1_128x128x3_to_32/tile")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<128, 3, 32, im2col_openblas>)->Name("conv_kernel/conv1_128x128x3_to_32/im2col_openblas")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<64, 32, 32, nn::conv_direct>)->Name("conv_kernel/conv2_64x64x32_to_32/tile")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<64, 32, 32, nn::conv_winograd>)->Name("conv_kernel/conv2_64x64x32_to_32/winograd")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<64, 32, 32, im2col_openblas>)->Name("conv_kernel/conv2_64x64x32_to_32/im2col_openblas")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<32, 32, 64, nn::conv_direct>)->Name("conv_kernel/conv3_32x32x32_to_64/tile")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<32, 32, 64, nn::conv_winograd>)->Name("conv_kernel/conv3_32x32x32_to_64/winograd")->Unit(benchmark::kMillisecond);
+BENCHMARK(conv_kernel<32, 32, 64, im2col_openblas>)->Name("conv_kernel/conv3_32x32x32_to_64/im2col_openblas")->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

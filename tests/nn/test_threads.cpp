@@ -18,9 +18,11 @@ namespace nn = tarmac::nn;
 namespace {
 
 // Every kind of layer with parameters, a fused conv -> pool -> relu whose backward pass has more
-// blocks than gradient slots (24 x 64 input, blocks of 4 rows, batch 16: 96 blocks), dropout.
-using net_t = nn::network<nn::input<24, 64, 3>, nn::conv2d<8, 3>, nn::maxpool2d<2>, nn::relu, nn::conv2d<8, 3>,
+// blocks than gradient slots (24 x 64 input, blocks of 4 rows, batch 16: 96 blocks), a Winograd
+// conv (32 input channels) with its input gradient, dropout.
+using net_t = nn::network<nn::input<24, 64, 3>, nn::conv2d<32, 3>, nn::maxpool2d<2>, nn::relu, nn::conv2d<8, 3>,
                           nn::relu, nn::flatten, nn::dropout<200>, nn::dense<16>, nn::relu, nn::dense<3>>;
+static_assert(nn::conv2d<8, 3>::bind<nn::shape<12, 32, 32>, float>::winograd, "the second conv runs Winograd");
 
 std::vector<float> trained(std::size_t threads) {
   net_t net({.threads = threads, .init = nn::init_scheme::he, .seed = 11});

@@ -51,7 +51,7 @@ struct conv_pool_relu {
                        const T* d_pooled, T* d_in, T* d_w, T* d_b, std::size_t n) {
     Conv::template backward_blocks<rows>(ctx, w, in, n, d_in, d_w, d_b,
                                          [&](std::size_t image, std::size_t y0, std::size_t y1, T* padded) {
-      pad_rows(H, W, F, Conv::K, y0, y1, padded, [&](std::size_t y, T* destination) {
+      pad_rows(H, W, F, Conv::K, Conv::PW, y0, y1, padded, [&](std::size_t y, T* destination) {
         const std::size_t offset = (image * OH + y / S) * OW * F;
         Pool::unpool_row(y, where + offset, d_pooled + offset, pooled + offset, destination);
       });
@@ -61,8 +61,8 @@ struct conv_pool_relu {
 
 }  // namespace detail
 
-template <std::size_t Filters, std::size_t Kernel, std::size_t Size>
-struct fusion<conv2d<Filters, Kernel>, maxpool2d<Size>, relu> : std::true_type {
+template <std::size_t Filters, std::size_t Kernel, class Algorithm, std::size_t Size>
+struct fusion<conv2d<Filters, Kernel, Algorithm>, maxpool2d<Size>, relu> : std::true_type {
   template <class T, class Conv, class Pool, class>
   using pass = detail::conv_pool_relu<T, Conv, Pool>;
 };
