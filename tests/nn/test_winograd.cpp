@@ -66,12 +66,12 @@ layer_run<L> run(const std::vector<float>& in, const std::vector<float>& w, cons
   return r;
 }
 
-template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, bool Fused>
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, bool Fused, std::size_t Pool = 2>
 void check_winograd(std::size_t n) {
   using direct = typename nn::conv2d<F, 3, nn::conv_direct>::template bind<nn::shape<H, W, C>, float>;
   using winograd = typename nn::conv2d<F, 3, nn::conv_winograd>::template bind<nn::shape<H, W, C>, float>;
   static_assert(winograd::winograd && !direct::winograd);
-  using pool = typename nn::maxpool2d<2>::template bind<typename direct::out_shape, float>;
+  using pool = typename nn::maxpool2d<Pool>::template bind<typename direct::out_shape, float>;
   using direct_pass = std::conditional_t<Fused, nn::detail::conv_pool_relu<float, direct, pool>, direct>;
   using winograd_pass = std::conditional_t<Fused, nn::detail::conv_pool_relu<float, winograd, pool>, winograd>;
   const std::size_t out_size = Fused ? pool::out_shape::size : direct::out_shape::size;
@@ -79,7 +79,7 @@ void check_winograd(std::size_t n) {
   const auto d_out = random_floats(n * out_size, 4);
   const auto want = run<direct_pass, Fused>(in, w, b, d_out, n, out_size);
   const auto got = run<winograd_pass, Fused>(in, w, b, d_out, n, out_size);
-  INFO(H << "x" << W << "x" << C << " -> " << F << (Fused ? " fused" : "") << ", batch " << n);
+  INFO(H << "x" << W << "x" << C << " -> " << F << (Fused ? " fused, pool " : "") << (Fused ? Pool : 0) << ", batch " << n);
   CHECK(relative_error(got.out, want.out) < winograd_tolerance);
   CHECK(relative_error(got.d_in, want.d_in) < winograd_tolerance);
   CHECK(relative_error(got.d_w, want.d_w) < winograd_tolerance);
@@ -101,6 +101,11 @@ TEST_CASE("conv2d -> maxpool2d -> relu fused by Winograd equals the fused direct
   check_winograd<7, 5, 32, 16, true>(3);  // odd sizes: edge pooling windows over partial tiles
   check_winograd<32, 32, 32, 64, true>(1);  // the RTK net's third conv
   check_winograd<3, 100, 32, 8, true>(1);   // wide rows, blocks of 2 rows, the last one partial
+  // Odd pooling windows: blocks of whole windows must still be whole tiles (an odd block once
+  // padded the next block's first gradient row into its own and counted it twice in d_w).
+  check_winograd<9, 100, 32, 8, true, 3>(2);
+  check_winograd<15, 12, 32, 8, true, 3>(1);
+  check_winograd<9, 100, 32, 8, true, 1>(1);
 }
 
 TEST_CASE("conv_auto picks Winograd for 3x3 convolutions with 32 input channels or more") {

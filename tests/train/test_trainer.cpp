@@ -379,8 +379,9 @@ TEST_CASE("fit: the frame cache, its budget and the loader threads do not change
     const std::size_t reads = 16 * 3 * (a.views == data::views::rtk_three ? 3 : 1) + 4 * 3;
     CHECK(stats.budget == std::size_t{1} << 30);
     CHECK(stats.bytes == 20 * frame);
-    CHECK(stats.misses == 20);
-    CHECK(stats.hits == reads - 20);
+    // Two loader threads may both miss a frame whose views they make at once: at least 20 misses.
+    CHECK(stats.misses >= 20);
+    CHECK(stats.hits + stats.misses == reads);
     const auto [streamed, none] = trained(0, 2, a);
     CHECK(streamed == cached);
     CHECK(none.budget == 0);

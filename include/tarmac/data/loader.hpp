@@ -94,7 +94,7 @@ class frame_cache {
     frame f = load(path, rule_, input_);
     std::lock_guard lock(mutex_);
     const std::size_t bytes = f.image.total() * f.image.elemSize();
-    if (!entries_[index].ready && used_ + bytes <= budget_) {
+    if (!entries_[index].ready && bytes <= budget_ - used_) {
       entries_[index] = {true, f};
       used_ += bytes;
     }

@@ -224,6 +224,7 @@ class trainer {
         if (on.checkpoint) on.checkpoint(r, net_);
       }
       out.history.back().times.callbacks = since(reporting);
+      if (improved) out.best.times.callbacks = out.history.back().times.callbacks;
       if (!improved && s.patience && ++since_best >= s.patience) {
         out.stopped_early = true;
         break;

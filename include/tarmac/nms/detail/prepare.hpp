@@ -134,7 +134,8 @@ void score_order(std::span<const T> scores, float score_threshold, std::vector<s
   }
   items.resize(n);
   order.resize(n);
-  const key differ = all_and ^ all_or;  // 0 when n <= 1
+  if (n == 0) return;
+  const key differ = all_and ^ all_or;  // 0 when n == 1
   const int low = differ ? std::countr_zero(differ) : 0, high = std::bit_width(differ);
   const int max_digit = std::clamp(int(std::bit_width(n)) - 2, 8, 16);
   const int passes = (high - low + max_digit - 1) / max_digit;

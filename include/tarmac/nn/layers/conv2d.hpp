@@ -156,6 +156,7 @@ struct conv2d {
     template <std::size_t Rows, class Target, class Done>
     static void forward_blocks(const context<T>& ctx, const T* w, const T* b, const T* in, std::size_t n,
                                Target&& target, Done&& done) {
+      static_assert(!winograd || Rows % 2 == 0, "Winograd blocks are whole 2x2 tiles: an even count of rows");
       constexpr std::size_t blocks = (H + Rows - 1) / Rows;
       constexpr std::size_t padded_in = padded_rows<Rows> * PW * C;
       if constexpr (winograd) detail::winograd_weights(w, C * F, transformed(ctx));  // once per pass
@@ -186,6 +187,7 @@ struct conv2d {
     template <std::size_t Rows, class Fill>
     static void backward_blocks(const context<T>& ctx, const T* w, const T* in, std::size_t n, T* d_in, T* d_w,
                                 T* d_b, Fill&& fill) {
+      static_assert(!winograd || Rows % 2 == 0, "Winograd blocks are whole 2x2 tiles: an even count of rows");
       constexpr std::size_t padded_in = padded_rows<Rows> * PW * C;
       constexpr std::size_t blocks = (H + Rows - 1) / Rows;
       const std::size_t tasks = n * blocks, slots = std::min(tasks, gradient_slots);

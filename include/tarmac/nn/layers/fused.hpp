@@ -27,7 +27,8 @@ struct conv_pool_relu {
   using position = typename Pool::position;
   static_assert(sizeof(position) == 1, "saved_per_sample counts window positions of one byte");
   static constexpr std::size_t H = Conv::H, W = Conv::W, F = Conv::F, S = Pool::S, OH = Pool::OH, OW = Pool::OW;
-  static constexpr std::size_t rows = rows_per_block(W, S);  // whole windows in every block
+  // Whole windows in every block, and for Winograd whole 2x2 tiles too (an even count of rows).
+  static constexpr std::size_t rows = rows_per_block(W, Conv::winograd && S % 2 ? 2 * S : S);
   static constexpr std::size_t scratch_per_worker = Conv::template scratch_for<rows>;
   static constexpr std::size_t scratch_shared = Conv::scratch_shared;
   static constexpr std::size_t saved_per_sample = OH * OW * F;  // the position of each window's maximum
