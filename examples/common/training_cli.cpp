@@ -109,8 +109,7 @@ void print_times(const train::result& r) {
   double seconds = 0;
   for (const train::epoch_record& e : r.history) {
     images += e.images, seconds += e.seconds + e.times.callbacks;
-    t.step += e.times.step, t.wait += e.times.wait, t.validation += e.times.validation, t.callbacks += e.times.callbacks;
-    t.decode += e.times.decode, t.augment += e.times.augment;
+    t += e.times;
   }
   if (images == 0 || seconds <= 0 || t.step <= 0) return;
   std::printf("Time: %zu images in %.1f s, %.0f images/s (the steps alone %.0f images/s): steps %.1f s, waiting for data %.1f s, "

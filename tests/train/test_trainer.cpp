@@ -417,6 +417,13 @@ TEST_CASE("fit: each epoch says where its time went") {
     CHECK(seen[e].times.callbacks == 0);  // not known yet when on.epoch sees the record
   }
   CHECK(r.history[0].times.callbacks >= 0.03);  // the first epoch is always a checkpoint
+  // A run's totals add every field of every epoch.
+  train::epoch_times total;
+  for (const train::epoch_record& e : r.history) total += e.times;
+  for (double train::epoch_times::*field : {&train::epoch_times::step, &train::epoch_times::wait, &train::epoch_times::validation,
+                                           &train::epoch_times::callbacks, &train::epoch_times::decode,
+                                           &train::epoch_times::augment})
+    CHECK(total.*field == doctest::Approx(r.history[0].times.*field + r.history[1].times.*field + r.history[2].times.*field));
 }
 
 TEST_CASE("fit: files that cannot be used are reported once each and left out") {

@@ -25,6 +25,13 @@ struct step_report {
 // making rows of them (views, augmentation, tensor).
 struct epoch_times {
   double step = 0, wait = 0, validation = 0, callbacks = 0, decode = 0, augment = 0;
+
+  // A run's totals: the sum over its epochs.
+  epoch_times& operator+=(const epoch_times& o) {
+    step += o.step, wait += o.wait, validation += o.validation, callbacks += o.callbacks;
+    decode += o.decode, augment += o.augment;
+    return *this;
+  }
 };
 
 // One finished epoch: training figures averaged over its images, validation figures of the
